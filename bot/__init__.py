@@ -1,0 +1,1 @@
+"""Infusion follow-up bot: Telegram check-ins after ketamine infusions, with staff alerts."""

@@ -1,0 +1,95 @@
+"""Wiring: build the Application with its handlers, jobs, rate limiter and error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import dispatcher
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.core.protocol import Protocol
+from bot.handlers import coordinator, patient, staff
+from bot.runtime import RUNTIME_KEY, Runtime
+
+log = logging.getLogger(__name__)
+
+CHECK_IN_BUTTONS = r"^[atdsb]:"
+CONSENT_BUTTONS = r"^c:"
+ACKNOWLEDGE_BUTTONS = r"^k:"
+
+
+def build_application(
+    settings: Settings, protocol: Protocol, engine: Engine, clock: Clock | None = None
+) -> Application:
+    """The bot, ready for run_polling (or for a test to drive): handlers, jobs, limits."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(on_start)
+        .build()
+    )
+    application.bot_data[RUNTIME_KEY] = Runtime(settings, protocol, engine, clock or SystemClock())
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    """Register every handler; within the group, the first match wins, so order matters."""
+    messages_only = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    # Edited messages first: without this, an edited "/infusion ..." would run again.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, patient.on_edited))
+    commands = {
+        "start": patient.start,
+        "report": patient.report,
+        "help": staff.help_command,
+        "enroll": coordinator.enroll,
+        "infusion": coordinator.infusion,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=messages_only))
+    application.add_handler(MessageHandler(filters.COMMAND & messages_only, staff.unknown_command))
+    application.add_handler(
+        CallbackQueryHandler(patient.on_check_in_button, pattern=CHECK_IN_BUTTONS)
+    )
+    application.add_handler(CallbackQueryHandler(patient.on_consent, pattern=CONSENT_BUTTONS))
+    application.add_handler(CallbackQueryHandler(staff.on_acknowledge, pattern=ACKNOWLEDGE_BUTTONS))
+    application.add_handler(CallbackQueryHandler(staff.on_stale_button))
+    application.add_handler(MessageHandler(private & messages_only & filters.TEXT, patient.on_text))
+    application.add_handler(MessageHandler(private & messages_only, patient.on_other_content))
+    application.add_error_handler(on_error)
+
+
+async def on_start(application: Application) -> None:
+    """post_init: start the dispatcher, whose first run catches up on missed work."""
+    dispatcher.start_dispatcher(application, application.bot_data[RUNTIME_KEY])
+    log.info("bot started as @%s", application.bot.username)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an error once, by type and place only: no tokens, names or answers."""
+    error = context.error
+    where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    location = (
+        f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
+    )
+    log.error("error handling %s: %s at %s", where, type(error).__name__, location)

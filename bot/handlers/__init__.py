@@ -1,0 +1,1 @@
+"""Telegram handlers, one module per audience; each stays thin and calls the services."""

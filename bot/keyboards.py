@@ -1,0 +1,169 @@
+"""Inline keyboards and their compact callback data.
+
+Callback data is at most 64 bytes, so it carries only an action letter and small numbers or
+ids: "a:<check-in>:<question>:<choice index>". Nothing in it is trusted: handlers check the
+sender, the check-in's owner and whether the question is still open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.core.protocol import Question
+
+MAX_CALLBACK_BYTES = 64
+_FIELD = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+
+
+class Action(StrEnum):
+    """What a button does."""
+
+    ANSWER = "a"  # single tap: scale, choice, yes/no
+    TOGGLE = "t"  # tick or untick a multi option
+    DONE = "d"  # finish a multi question
+    SEVERITY = "s"  # severity of a ticked item
+    BACK = "b"  # change the last answer
+    CONSENT = "c"  # consent yes (1) or no (0) for an invite
+    ACKNOWLEDGE = "k"  # acknowledge an alert
+
+
+class BadCallback(ValueError):
+    """Callback data this bot did not make (or no longer understands)."""
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Decoded callback data: an action on a record, with a question and indexes."""
+
+    action: Action
+    record_id: int
+    question_id: str = ""
+    index: int = -1
+    sub_index: int = -1
+
+    def encode(self) -> str:
+        """The compact form put on a button."""
+        parts = [self.action.value, str(self.record_id)]
+        if self.question_id:
+            parts.append(self.question_id)
+        parts += [str(n) for n in (self.index, self.sub_index) if n >= 0]
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes")
+        return data
+
+    @classmethod
+    def decode(cls, data: str | None) -> Callback:
+        """Parse callback data; raise BadCallback on anything malformed."""
+        if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
+            raise BadCallback("empty or too long")
+        parts = data.split(":")
+        try:
+            action = Action(parts[0])
+            record_id = _number(parts[1])
+        except (ValueError, IndexError):
+            raise BadCallback("unknown action or record") from None
+        rest = parts[2:]
+        question_id = ""
+        if rest and not rest[0].isdigit():
+            question_id = rest.pop(0)
+            if not _FIELD.match(question_id):
+                raise BadCallback("bad question id")
+        if len(rest) > 2:
+            raise BadCallback("too many fields")
+        numbers = [_number(p) for p in rest] + [-1, -1]
+        return cls(action, record_id, question_id, numbers[0], numbers[1])
+
+
+def _number(text: str) -> int:
+    if not text.isdigit() or len(text) > 12:
+        raise BadCallback("not a small whole number")
+    return int(text)
+
+
+def _button(label: str, callback: Callback) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callback.encode())
+
+
+def single_answer_keyboard(
+    check_in_id: int, question: Question, can_go_back: bool
+) -> InlineKeyboardMarkup:
+    """Buttons for a scale (in rows of up to six), a choice (one a row) or yes/no."""
+    choices = [
+        _button(c.label, Callback(Action.ANSWER, check_in_id, question.id, i))
+        for i, c in enumerate(question.choices)
+    ]
+    short = all(len(c.label) <= 3 for c in question.choices)
+    width = 6 if short else 1
+    if question.kind == "yes_no":
+        width = 2
+    rows = [choices[i : i + width] for i in range(0, len(choices), width)]
+    if can_go_back:
+        rows += back_keyboard(check_in_id, question).inline_keyboard
+    return InlineKeyboardMarkup(rows)
+
+
+def back_keyboard(check_in_id: int, question: Question) -> InlineKeyboardMarkup:
+    """Only the "change last answer" button (under a free-text question)."""
+    return InlineKeyboardMarkup(
+        [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
+    )
+
+
+def multi_keyboard(
+    check_in_id: int, question: Question, ticked: list[str], can_go_back: bool
+) -> InlineKeyboardMarkup:
+    """A checklist: one option a row with its tick box, then Done (or None of these)."""
+    rows = [
+        [
+            _button(
+                f"{texts.TICKED if o.value in ticked else texts.UNTICKED} {o.label}",
+                Callback(Action.TOGGLE, check_in_id, question.id, i),
+            )
+        ]
+        for i, o in enumerate(question.options)
+    ]
+    done = texts.done_button(len(ticked))
+    rows.append([_button(done, Callback(Action.DONE, check_in_id, question.id))])
+    if can_go_back:
+        rows += back_keyboard(check_in_id, question).inline_keyboard
+    return InlineKeyboardMarkup(rows)
+
+
+def severity_keyboard(
+    check_in_id: int, question: Question, item_index: int
+) -> InlineKeyboardMarkup:
+    """The severity choices for one ticked item."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(s.label, Callback(Action.SEVERITY, check_in_id, question.id, item_index, i))
+                for i, s in enumerate(question.severities[j : j + 2], start=j)
+            ]
+            for j in range(0, len(question.severities), 2)
+        ]
+    )
+
+
+def consent_keyboard(invite_id: int) -> InlineKeyboardMarkup:
+    """I agree / No thanks under the consent text."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(texts.CONSENT_YES, Callback(Action.CONSENT, invite_id, index=1)),
+                _button(texts.CONSENT_NO, Callback(Action.CONSENT, invite_id, index=0)),
+            ]
+        ]
+    )
+
+
+def acknowledge_keyboard(alert_id: int) -> InlineKeyboardMarkup:
+    """The Acknowledge button under a staff alert."""
+    return InlineKeyboardMarkup(
+        [[_button(texts.ACKNOWLEDGE_BUTTON, Callback(Action.ACKNOWLEDGE, alert_id))]]
+    )

@@ -1,0 +1,225 @@
+"""Every user-facing sentence that is not clinical wording (that lives in the protocol)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+STRANGER = (
+    "Hello. This bot is for patients of the clinic. "
+    "If you are a patient, please ask your clinic for an invite link."
+)
+STAFF_ONLY = "That command is for clinic staff."
+NOT_YOUR_ROLE = "Your role does not include that command. /help lists yours."
+PRIVATE_ONLY = "Please use this command in a private chat with me."
+NOT_ACTIVE_PATIENT = "Your follow-up is not active at the moment. Please contact your clinic."
+EDITS_IGNORED = "I don't read edited messages. Please send your answer as a new message."
+UNKNOWN_COMMAND_PATIENT = "I don't know that command. /help lists what you can do."
+NOT_UNDERSTOOD_PATIENT = (
+    "I can't read that here. Please use the buttons under the question, "
+    "or send /report if something is wrong."
+)
+NOTHING_OPEN_PATIENT = (
+    "There is no check-in waiting for you right now. If something is wrong, send /report "
+    "and I will ask you about it."
+)
+
+# Invites and consent
+INVITE_UNKNOWN = "This invite link is not valid. Please ask your clinic for a new one."
+INVITE_USED = "This invite link has already been used. Please ask your clinic for a new one."
+INVITE_EXPIRED = "This invite link has expired. Please ask your clinic for a new one."
+ALREADY_LINKED = "You are already enrolled with the clinic; there is nothing more to do."
+STAFF_CANNOT_ENROL = "You are clinic staff, so you cannot join as a patient with this account."
+CONSENT_YES = "I agree"
+CONSENT_NO = "No thanks"
+CONSENT_DECLINED = (
+    "No problem: you are not enrolled and I will not send you anything. "
+    "If you change your mind, open the invite link again."
+)
+CONSENT_BUTTON_STALE = "This invite is no longer open."
+
+
+def consent_given(next_step: str) -> str:
+    """The patient has agreed."""
+    return f"Thank you, you're all set. {next_step}"
+
+
+CONSENT_NEXT = "Your clinic will record your infusion here, and I will check in with you after it."
+
+# Check-ins
+BACK_BUTTON = "↩ Change last answer"
+TICKED, UNTICKED = "☑", "☐"
+STALE_BUTTON = "This question is closed or was already answered."
+FOREIGN_BUTTON = "This button is not for you."
+CHECK_IN_CLOSED = "This check-in has closed. Thank you."
+ANSWER_SAVED = "Saved."
+GOING_BACK = "↩ Going back to the previous question."
+TEXT_TOO_LONG = "That answer is too long; please keep it under {limit} characters."
+EXPECTING_TEXT = "Please type your answer as a message."
+USE_BUTTONS = "Please answer with the buttons under the question:"
+
+
+def done_button(ticked: int) -> str:
+    """Done with a count, or None of these when nothing is ticked."""
+    return f"Done ({ticked} ticked)" if ticked else "None of these"
+
+
+def question_message(title: str, position: int, total: int, question_text: str) -> str:
+    """A question as the patient sees it."""
+    return f"{title} · question {position} of {total}\n\n{question_text}"
+
+
+def severity_message(item_label: str) -> str:
+    """The follow-up asking how severe a ticked item is."""
+    return f"How severe is it: {item_label}?"
+
+
+def answered(question_text: str, answer: str) -> str:
+    """A question message after it was answered (its buttons removed)."""
+    return f"{question_text}\n\n✓ Your answer: {answer}"
+
+
+def reminder(title: str) -> str:
+    """Sent when a check-in is still unanswered at its reminder time."""
+    return f"Reminder: your {title} is waiting. It only takes a minute."
+
+
+def check_in_done(next_due: datetime | None, tz: ZoneInfo) -> str:
+    """Thank-you at the end of a check-in, with when the next one comes."""
+    if next_due is None:
+        return "Thank you, your answers are saved. There is no further check-in planned for now."
+    return (
+        f"Thank you, your answers are saved. Your next check-in is on {format_time(next_due, tz)}."
+    )
+
+
+def format_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment on the reader's clock: "Tue 24 Nov 14:05"."""
+    return moment.astimezone(tz).strftime("%a %d %b %H:%M")
+
+
+def with_footer(text: str, footer: str) -> str:
+    """Every patient message ends with the protocol's safety footer."""
+    return f"{text}\n\n{footer}"
+
+
+# Staff
+ENROLL_USAGE = (
+    "Usage: /enroll <ref> [display name]\n"
+    "<ref> is the clinic reference (letters, digits, . _ -, up to 32)."
+)
+INFUSION_USAGE = (
+    "Usage: /infusion <ref> [start time] [dose]\n"
+    "Start time: HH:MM today or YYYY-MM-DD HH:MM in the clinic's time zone; default now.\n"
+    "Example: /infusion MRN123 09:30 0.5 mg/kg"
+)
+UNKNOWN_PATIENT = "No patient with reference {ref}."
+PATIENT_NOT_ACTIVE = "{ref} has not joined yet (or is not active), so no check-ins can be sent."
+ALREADY_ENROLLED = "{ref} is already enrolled and linked to Telegram."
+UNKNOWN_COMMAND_STAFF = "I don't know that command. /help lists yours."
+ACKNOWLEDGE_BUTTON = "Acknowledge"
+ALREADY_ACKNOWLEDGED = "Already acknowledged."
+ACKNOWLEDGED = "Acknowledged. Thank you."
+STAFF_ONLY_BUTTON = "Only clinic staff can acknowledge alerts."
+
+SEVERITY_HEADINGS = {
+    "emergency": "🚨 EMERGENCY",
+    "urgent": "⚠️ URGENT",
+    "review": "📋 Review",
+}
+
+
+def enrolled(ref: str, link: str, expires: datetime, tz: ZoneInfo, reissued: bool) -> str:
+    """The coordinator's answer to /enroll."""
+    first = (
+        f"New invite for {ref} (earlier links no longer work)."
+        if reissued
+        else (f"Enrolled {ref}.")
+    )
+    return (
+        f"{first} Send this single-use link to the patient:\n{link}\n"
+        f"It expires on {format_time(expires, tz)}. I will tell you when they join."
+    )
+
+
+def patient_joined(ref: str) -> str:
+    """Told to the coordinator who enrolled the patient."""
+    return f"{ref} has joined and consented to follow-up."
+
+
+def patient_declined(ref: str) -> str:
+    """Told to the coordinator who enrolled the patient."""
+    return f"{ref} opened the invite and chose not to take part."
+
+
+def infusion_recorded(
+    ref: str, started: datetime, tz: ZoneInfo, planned: list[tuple[str, datetime]], cancelled: int
+) -> str:
+    """The coordinator's answer to /infusion, listing the check-ins scheduled."""
+    lines = [f"Infusion recorded for {ref}, started {format_time(started, tz)} ({tz.key})."]
+    if cancelled:
+        lines.append(f"{cancelled} unsent check-ins of the previous infusion were cancelled.")
+    lines.append(f"{len(planned)} check-ins scheduled:")
+    lines += [f"• {title}: {format_time(due, tz)}" for title, due in planned]
+    return "\n".join(lines)
+
+
+def staff_alert(
+    severity: str,
+    ref: str,
+    name: str | None,
+    description: str,
+    summary: str,
+    step_title: str | None,
+    created: datetime,
+    tz: ZoneInfo,
+) -> str:
+    """A staff alert: who, what was answered, which rule, when."""
+    patient = f"{ref} ({name})" if name else ref
+    lines = [
+        f"{SEVERITY_HEADINGS.get(severity, severity)} alert",
+        f"Patient: {patient}",
+        f"Rule: {description}",
+        f"Answered: {summary}",
+    ]
+    if step_title:
+        lines.append(f"Check-in: {step_title}")
+    lines.append(f"Time: {format_time(created, tz)} ({tz.key})")
+    return "\n".join(lines)
+
+
+def acknowledged_line(who: str, at: datetime, tz: ZoneInfo) -> str:
+    """Appended to every copy of an alert once someone acknowledges it."""
+    return f"✅ Acknowledged by {who} at {format_time(at, tz)}"
+
+
+def escalation(minutes: int, alert_text: str) -> str:
+    """The re-send of an alert nobody acknowledged in time."""
+    return f"⏰ Not acknowledged within {minutes} min — escalated.\n\n{alert_text}"
+
+
+def patient_unreachable(ref: str) -> str:
+    """Staff notice when a patient has blocked the bot or deleted their account."""
+    return f"Messages to {ref} cannot be delivered (bot blocked or account deleted)."
+
+
+HELP_PATIENT = (
+    "I check in with you after each infusion. Answer with the buttons under each question.\n"
+    "/report - tell the clinic about a problem now\n"
+    "/help - this message"
+)
+HELP_CLINICIAN = (
+    "Alerts arrive here or in the staff group; tap Acknowledge when you take one on.\n"
+    "/help - this message"
+)
+HELP_COORDINATOR = (
+    "/enroll <ref> [display name] - enrol a patient and get their invite link\n"
+    "/infusion <ref> [start time] [dose] - record an infusion and schedule its check-ins\n"
+    "/help - this message\n"
+    "Alerts arrive here or in the staff group; tap Acknowledge when you take one on."
+)
+
+
+def help_for(role: str) -> str:
+    """The /help text for a staff role."""
+    return HELP_CLINICIAN if role == "clinician" else HELP_COORDINATOR

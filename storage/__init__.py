@@ -1,0 +1,1 @@
+"""Storage: tables, engine and the repository functions the bot uses."""

@@ -1,0 +1,207 @@
+"""Database tables. Every time is stored in UTC; answers are stored as JSON text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, DateTime, String, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _at(nullable: bool = True, index: bool = False):
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _required_at(index: bool = False):
+    return Field(sa_type=UTCDateTime, nullable=False, index=index)
+
+
+def _telegram_id(nullable: bool = False, index: bool = False, unique: bool = False):
+    """Telegram user and chat ids exceed 32 bits."""
+    return Field(
+        default=None if nullable else ...,
+        sa_type=BigInteger,
+        nullable=nullable,
+        index=index,
+        unique=unique,
+    )
+
+
+def _status(default: StrEnum):
+    """Statuses are stored as plain strings so that adding one needs no enum migration."""
+    return Field(default=default, sa_type=String(16), index=True)
+
+
+class PatientStatus(StrEnum):
+    """Where a patient is in the follow-up."""
+
+    INVITED = "invited"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    DISCHARGED = "discharged"
+    BLOCKED = "blocked"
+
+
+class CheckInStatus(StrEnum):
+    """Life of a check-in row: the database is the schedule."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+OPEN_CHECK_IN = (CheckInStatus.SENT, CheckInStatus.IN_PROGRESS)
+
+
+class Patient(SQLModel, table=True):
+    """An enrolled patient, known by the clinic's reference, never by a Telegram handle."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_ref: str = Field(index=True, unique=True, max_length=64)
+    display_name: str | None = Field(default=None, max_length=64)
+    telegram_user_id: int | None = _telegram_id(nullable=True, index=True, unique=True)
+    chat_id: int | None = _telegram_id(nullable=True)
+    timezone: str = Field(default="UTC", max_length=64)
+    status: PatientStatus = _status(PatientStatus.INVITED)
+    consent_at: datetime | None = _at()
+    consent_version: str | None = None
+    enrolled_by: int = _telegram_id()
+    created_at: datetime = _required_at()
+
+
+class Invite(SQLModel, table=True):
+    """A single-use invite link; only the SHA-256 of its token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    kind: str = Field(max_length=16)  # "patient" or "staff"
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    role: str | None = Field(default=None, max_length=16)
+    created_by: int = _telegram_id()
+    created_at: datetime = _required_at()
+    expires_at: datetime = _required_at()
+    opened_by: int | None = _telegram_id(nullable=True)
+    used_at: datetime | None = _at()
+
+
+class StaffMember(SQLModel, table=True):
+    """Clinic staff who may use staff commands; admins also come from the environment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = _telegram_id(index=True, unique=True)
+    role: str = Field(max_length=16)
+    display_name: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    created_at: datetime = _required_at()
+
+
+class Infusion(SQLModel, table=True):
+    """One ketamine infusion of a patient."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    started_at: datetime = _required_at()
+    recorded_at: datetime = _required_at()
+    dose: str | None = Field(default=None, max_length=64)
+    recorded_by: int = _telegram_id()
+    protocol_version: str = Field(max_length=64)
+
+
+class CheckIn(SQLModel, table=True):
+    """A check-in due at a time; ad-hoc reports are check-ins without an infusion."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    infusion_id: int | None = Field(default=None, foreign_key="infusion.id", index=True)
+    step_id: str = Field(max_length=32)
+    status: CheckInStatus = _status(CheckInStatus.PENDING)
+    due_at: datetime = _required_at(index=True)
+    closes_at: datetime = _required_at(index=True)
+    remind_at: datetime | None = _at()
+    sent_at: datetime | None = _at()
+    reminded_at: datetime | None = _at()
+    completed_at: datetime | None = _at()
+    current_question: str | None = Field(default=None, max_length=32)
+    message_id: int | None = None
+    draft: str | None = Field(default=None, description="JSON: ticks of an unfinished multi")
+
+
+class Answer(SQLModel, table=True):
+    """An answer to one question of a check-in; a correction keeps what it replaced."""
+
+    __table_args__ = (UniqueConstraint("check_in_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_in_id: int = Field(foreign_key="checkin.id", index=True)
+    question_id: str = Field(max_length=32)
+    value: str = Field(description="JSON")
+    answered_at: datetime = _required_at()
+    changed_from: str | None = Field(default=None, description="JSON of the replaced answer")
+
+
+class Alert(SQLModel, table=True):
+    """A rule that fired; one per rule and check-in."""
+
+    __table_args__ = (UniqueConstraint("check_in_id", "rule_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    check_in_id: int | None = Field(default=None, foreign_key="checkin.id", index=True)
+    rule_id: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    description: str
+    summary: str
+    created_at: datetime = _required_at()
+    escalate_at: datetime | None = _at(index=True)
+    escalated_at: datetime | None = _at()
+    patient_told_at: datetime | None = _at()
+    staff_notified_at: datetime | None = _at(index=True)
+    acknowledged_by: int | None = _telegram_id(nullable=True)
+    acknowledged_at: datetime | None = _at()
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One staff message carrying an alert, so acknowledging can update every copy."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    chat_id: int = _telegram_id()
+    message_id: int | None = None
+    kind: str = Field(default="alert", max_length=16)  # "alert" or "escalation"
+    sent_at: datetime | None = _at()
+    error: str | None = Field(default=None, max_length=200)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, to which patient: every staff action and every refusal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_telegram_id: int | None = _telegram_id(nullable=True, index=True)
+    action: str = Field(max_length=64)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    detail: str | None = Field(default=None, max_length=500)
+    at: datetime = _required_at()

@@ -1,0 +1,519 @@
+"""The queries the bot needs, as named functions taking a session.
+
+Callers own the transaction (storage.db.session_scope); functions here flush when they need
+an id but never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    OPEN_CHECK_IN,
+    Alert,
+    AlertDelivery,
+    Answer,
+    AuditEvent,
+    CheckIn,
+    CheckInStatus,
+    Infusion,
+    Invite,
+    Patient,
+    PatientStatus,
+    StaffMember,
+    UTCDateTime,
+)
+
+UNFINISHED_CHECK_IN = (CheckInStatus.PENDING, *OPEN_CHECK_IN)
+
+
+# -- patients and invites --------------------------------------------------------------
+
+
+def patient_by_ref(session: Session, clinic_ref: str) -> Patient | None:
+    """The patient with this clinic reference (case-sensitive, as the clinic wrote it)."""
+    return session.exec(select(Patient).where(Patient.clinic_ref == clinic_ref)).first()
+
+
+def patient_by_telegram_id(session: Session, user_id: int) -> Patient | None:
+    """The patient linked to this Telegram user."""
+    return session.exec(select(Patient).where(Patient.telegram_user_id == user_id)).first()
+
+
+def create_patient(
+    session: Session,
+    *,
+    clinic_ref: str,
+    display_name: str | None,
+    timezone: str,
+    enrolled_by: int,
+    now: datetime,
+) -> Patient:
+    """A new patient waiting for their invite to be used."""
+    patient = Patient(
+        clinic_ref=clinic_ref,
+        display_name=display_name,
+        timezone=timezone,
+        enrolled_by=enrolled_by,
+        created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def create_invite(
+    session: Session,
+    *,
+    token_hash: str,
+    kind: str,
+    created_by: int,
+    now: datetime,
+    expires_at: datetime,
+    patient_id: int | None = None,
+    role: str | None = None,
+) -> Invite:
+    """Store a new invite; earlier unused invites for the same patient stop working."""
+    if patient_id is not None:
+        for old in session.exec(
+            select(Invite).where(Invite.patient_id == patient_id, col(Invite.used_at).is_(None))
+        ):
+            old.expires_at = min(old.expires_at, now)
+    invite = Invite(
+        token_hash=token_hash,
+        kind=kind,
+        patient_id=patient_id,
+        role=role,
+        created_by=created_by,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def invite_by_hash(session: Session, token_hash: str) -> Invite | None:
+    """The invite whose token hashes to `token_hash`."""
+    return session.exec(select(Invite).where(Invite.token_hash == token_hash)).first()
+
+
+def link_patient(
+    session: Session,
+    *,
+    invite: Invite,
+    user_id: int,
+    chat_id: int,
+    now: datetime,
+    consent_version: str,
+) -> Patient:
+    """Use the invite: the patient is linked to this Telegram user and has consented."""
+    patient = session.get_one(Patient, invite.patient_id)
+    invite.used_at = now
+    invite.opened_by = user_id
+    patient.telegram_user_id = user_id
+    patient.chat_id = chat_id
+    patient.status = PatientStatus.ACTIVE
+    patient.consent_at = now
+    patient.consent_version = consent_version
+    return patient
+
+
+# -- staff -----------------------------------------------------------------------------
+
+
+def staff_member(session: Session, user_id: int) -> StaffMember | None:
+    """The active staff member with this Telegram id."""
+    return session.exec(
+        select(StaffMember).where(StaffMember.telegram_user_id == user_id, StaffMember.active)
+    ).first()
+
+
+def active_staff(session: Session) -> list[StaffMember]:
+    """Every active staff member."""
+    return list(session.exec(select(StaffMember).where(StaffMember.active)))
+
+
+# -- infusions and check-ins -----------------------------------------------------------
+
+
+def record_infusion(
+    session: Session,
+    *,
+    patient: Patient,
+    started_at: datetime,
+    recorded_at: datetime,
+    dose: str | None,
+    recorded_by: int,
+    protocol_version: str,
+    planned: Iterable[tuple[str, datetime, datetime, datetime | None]],
+) -> tuple[Infusion, int]:
+    """Store an infusion and all its check-ins; earlier infusions' unsent ones are cancelled.
+
+    `planned` holds (step id, due at, closes at, remind at). Returns the infusion and how
+    many earlier check-ins were cancelled.
+    """
+    cancelled = 0
+    for check_in in session.exec(
+        select(CheckIn).where(
+            CheckIn.patient_id == patient.id,
+            col(CheckIn.infusion_id).is_not(None),
+            col(CheckIn.status).in_(UNFINISHED_CHECK_IN),
+        )
+    ):
+        check_in.status = CheckInStatus.CANCELLED
+        cancelled += 1
+    infusion = Infusion(
+        patient_id=patient.id,
+        started_at=started_at,
+        recorded_at=recorded_at,
+        dose=dose,
+        recorded_by=recorded_by,
+        protocol_version=protocol_version,
+    )
+    session.add(infusion)
+    session.flush()
+    for step_id, due_at, closes_at, remind_at in planned:
+        session.add(
+            CheckIn(
+                patient_id=patient.id,
+                infusion_id=infusion.id,
+                step_id=step_id,
+                due_at=due_at,
+                closes_at=closes_at,
+                remind_at=remind_at,
+            )
+        )
+    session.flush()
+    return infusion, cancelled
+
+
+def cancel_pending(session: Session, infusion_id: int) -> int:
+    """Cancel an infusion's check-ins not yet sent; returns how many."""
+    rows = session.exec(
+        select(CheckIn).where(
+            CheckIn.infusion_id == infusion_id, CheckIn.status == CheckInStatus.PENDING
+        )
+    )
+    count = 0
+    for check_in in rows:
+        check_in.status = CheckInStatus.CANCELLED
+        count += 1
+    return count
+
+
+def check_ins_of(session: Session, infusion_id: int) -> list[CheckIn]:
+    """An infusion's check-ins in due order."""
+    return list(
+        session.exec(
+            select(CheckIn).where(CheckIn.infusion_id == infusion_id).order_by(CheckIn.due_at)
+        )
+    )
+
+
+def check_ins_to_send(session: Session, now: datetime, limit: int = 100) -> list[CheckIn]:
+    """Pending check-ins of active patients that are due and whose window is open."""
+    return list(
+        session.exec(
+            select(CheckIn)
+            .join(Patient)
+            .where(
+                CheckIn.status == CheckInStatus.PENDING,
+                CheckIn.due_at <= now,
+                CheckIn.closes_at > now,
+                Patient.status == PatientStatus.ACTIVE,
+            )
+            .order_by(CheckIn.due_at)
+            .limit(limit)
+        )
+    )
+
+
+def check_ins_to_close(session: Session, now: datetime) -> list[CheckIn]:
+    """Unfinished check-ins whose window has closed."""
+    return list(
+        session.exec(
+            select(CheckIn)
+            .where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN), CheckIn.closes_at <= now)
+            .order_by(CheckIn.closes_at)
+        )
+    )
+
+
+def check_ins_to_remind(session: Session, now: datetime) -> list[CheckIn]:
+    """Open check-ins whose reminder is due and not yet sent."""
+    return list(
+        session.exec(
+            select(CheckIn)
+            .join(Patient)
+            .where(
+                col(CheckIn.status).in_(OPEN_CHECK_IN),
+                col(CheckIn.remind_at).is_not(None),
+                CheckIn.remind_at <= now,
+                col(CheckIn.reminded_at).is_(None),
+                CheckIn.closes_at > now,
+                Patient.status == PatientStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def open_check_in(session: Session, patient_id: int) -> CheckIn | None:
+    """The patient's check-in that is sent or under way, the most recent first."""
+    return session.exec(
+        select(CheckIn)
+        .where(CheckIn.patient_id == patient_id, col(CheckIn.status).in_(OPEN_CHECK_IN))
+        .order_by(col(CheckIn.due_at).desc())
+    ).first()
+
+
+def open_report(session: Session, patient_id: int) -> CheckIn | None:
+    """The patient's ad-hoc report that is still open, if any."""
+    return session.exec(
+        select(CheckIn).where(
+            CheckIn.patient_id == patient_id,
+            col(CheckIn.infusion_id).is_(None),
+            col(CheckIn.status).in_(UNFINISHED_CHECK_IN),
+        )
+    ).first()
+
+
+def next_pending(session: Session, patient_id: int, after: datetime) -> CheckIn | None:
+    """The patient's next scheduled check-in after `after`."""
+    return session.exec(
+        select(CheckIn)
+        .where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == CheckInStatus.PENDING,
+            CheckIn.due_at > after,
+        )
+        .order_by(CheckIn.due_at)
+    ).first()
+
+
+def next_wakeup(session: Session) -> datetime | None:
+    """The earliest moment at which the dispatcher has something to do."""
+    candidates = [
+        session.exec(
+            select(func.min(CheckIn.due_at)).where(CheckIn.status == CheckInStatus.PENDING)
+        ).one(),
+        session.exec(
+            select(func.min(CheckIn.closes_at)).where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
+        ).one(),
+        session.exec(
+            select(func.min(CheckIn.remind_at)).where(
+                col(CheckIn.status).in_(OPEN_CHECK_IN), col(CheckIn.reminded_at).is_(None)
+            )
+        ).one(),
+        session.exec(
+            select(func.min(Alert.escalate_at)).where(
+                col(Alert.escalated_at).is_(None), col(Alert.acknowledged_at).is_(None)
+            )
+        ).one(),
+    ]
+    moments = [_as_utc(c) for c in candidates if c is not None]
+    return min(moments) if moments else None
+
+
+def _as_utc(value: Any) -> datetime:
+    # Aggregates bypass the column type, so SQLite hands back a naive datetime or a string.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None)
+
+
+def missed_in_a_row(session: Session, patient_id: int) -> int:
+    """How many of the patient's most recently closed check-ins were missed, in a row."""
+    closed = session.exec(
+        select(CheckIn.status)
+        .where(
+            CheckIn.patient_id == patient_id,
+            col(CheckIn.infusion_id).is_not(None),
+            col(CheckIn.status).in_((CheckInStatus.ANSWERED, CheckInStatus.MISSED)),
+        )
+        .order_by(col(CheckIn.closes_at).desc())
+    )
+    streak = 0
+    for status in closed:
+        if status != CheckInStatus.MISSED:
+            break
+        streak += 1
+    return streak
+
+
+# -- answers ---------------------------------------------------------------------------
+
+
+def answers_of(session: Session, check_in_id: int) -> dict[str, Any]:
+    """A check-in's answers by question id, decoded."""
+    rows = session.exec(select(Answer).where(Answer.check_in_id == check_in_id))
+    return {row.question_id: json.loads(row.value) for row in rows}
+
+
+def save_answer(
+    session: Session, *, check_in: CheckIn, question_id: str, value: Any, now: datetime
+) -> Answer:
+    """Store an answer at once; a second answer to the same question keeps the first."""
+    encoded = json.dumps(value, sort_keys=True)
+    answer = session.exec(
+        select(Answer).where(Answer.check_in_id == check_in.id, Answer.question_id == question_id)
+    ).first()
+    if answer is None:
+        answer = Answer(
+            check_in_id=check_in.id, question_id=question_id, value=encoded, answered_at=now
+        )
+        session.add(answer)
+    elif answer.value != encoded:
+        answer.changed_from = answer.value
+        answer.value = encoded
+        answer.answered_at = now
+    session.flush()
+    return answer
+
+
+def baseline_answers(session: Session, infusion_id: int | None, baseline_step: str | None) -> dict:
+    """The answers of the infusion's baseline check-in (empty when there is none)."""
+    if infusion_id is None or baseline_step is None:
+        return {}
+    baseline = session.exec(
+        select(CheckIn).where(CheckIn.infusion_id == infusion_id, CheckIn.step_id == baseline_step)
+    ).first()
+    return answers_of(session, baseline.id) if baseline else {}
+
+
+def earlier_answers(session: Session, check_in: CheckIn, baseline_step: str | None) -> list[dict]:
+    """Answers of the infusion's answered check-ins before this one, baseline excluded."""
+    if check_in.infusion_id is None:
+        return []
+    rows = session.exec(
+        select(CheckIn)
+        .where(
+            CheckIn.infusion_id == check_in.infusion_id,
+            CheckIn.status == CheckInStatus.ANSWERED,
+            CheckIn.due_at < check_in.due_at,
+            CheckIn.step_id != (baseline_step or ""),
+        )
+        .order_by(CheckIn.due_at)
+    )
+    return [answers_of(session, row.id) for row in rows]
+
+
+# -- alerts ----------------------------------------------------------------------------
+
+
+def create_alert(
+    session: Session,
+    *,
+    patient_id: int,
+    check_in_id: int | None,
+    rule_id: str,
+    severity: str,
+    description: str,
+    summary: str,
+    now: datetime,
+    escalate_at: datetime | None,
+) -> Alert | None:
+    """Store a new alert; None when this rule already alerted for this check-in."""
+    if check_in_id is not None:
+        existing = session.exec(
+            select(Alert.id).where(Alert.check_in_id == check_in_id, Alert.rule_id == rule_id)
+        ).first()
+        if existing is not None:
+            return None
+    alert = Alert(
+        patient_id=patient_id,
+        check_in_id=check_in_id,
+        rule_id=rule_id,
+        severity=severity,
+        description=description,
+        summary=summary,
+        created_at=now,
+        escalate_at=escalate_at,
+    )
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def record_delivery(
+    session: Session,
+    *,
+    alert_id: int,
+    chat_id: int,
+    message_id: int | None,
+    kind: str,
+    now: datetime,
+    error: str | None = None,
+) -> AlertDelivery:
+    """Record one staff message that carries an alert (or the failure to send it)."""
+    delivery = AlertDelivery(
+        alert_id=alert_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        kind=kind,
+        sent_at=now if message_id is not None else None,
+        error=error,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def deliveries_of(session: Session, alert_id: int) -> list[AlertDelivery]:
+    """Every message that carried this alert."""
+    return list(
+        session.exec(
+            select(AlertDelivery).where(
+                AlertDelivery.alert_id == alert_id, col(AlertDelivery.message_id).is_not(None)
+            )
+        )
+    )
+
+
+def acknowledge(session: Session, alert: Alert, user_id: int, now: datetime) -> bool:
+    """Mark an alert acknowledged; False when someone already did."""
+    if alert.acknowledged_at is not None:
+        return False
+    alert.acknowledged_by = user_id
+    alert.acknowledged_at = now
+    return True
+
+
+def alerts_to_escalate(session: Session, now: datetime) -> list[Alert]:
+    """Unacknowledged alerts whose escalation time has come."""
+    return list(
+        session.exec(
+            select(Alert).where(
+                col(Alert.escalate_at).is_not(None),
+                Alert.escalate_at <= now,
+                col(Alert.escalated_at).is_(None),
+                col(Alert.acknowledged_at).is_(None),
+            )
+        )
+    )
+
+
+# -- audit -----------------------------------------------------------------------------
+
+
+def audit(
+    session: Session,
+    *,
+    actor: int | None,
+    action: str,
+    now: datetime,
+    patient_id: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Write one audit event (who, what, when, which patient)."""
+    session.add(
+        AuditEvent(
+            actor_telegram_id=actor, action=action, patient_id=patient_id, detail=detail, at=now
+        )
+    )

@@ -1,0 +1,160 @@
+"""Repository functions and migrations on a real database file."""
+
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel, select
+
+from storage import repository as repo
+from storage.db import migrate, session_scope
+from storage.models import Alert, Answer, CheckIn, CheckInStatus, Infusion, PatientStatus
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def new_patient(session, ref="MRN1", user_id=None):
+    patient = repo.create_patient(
+        session, clinic_ref=ref, display_name=None, timezone="UTC", enrolled_by=1, now=T0
+    )
+    if user_id is not None:
+        patient.telegram_user_id = user_id
+        patient.chat_id = user_id
+        patient.status = PatientStatus.ACTIVE
+    return patient
+
+
+def new_infusion(session, patient, steps, start=T0):
+    planned = [
+        (step, start + timedelta(hours=h), start + timedelta(hours=h + 2), None)
+        for step, h in steps
+    ]
+    return repo.record_infusion(
+        session, patient=patient, started_at=start, recorded_at=start, dose=None,
+        recorded_by=1, protocol_version="v1", planned=planned,
+    )
+
+
+def test_migrations_match_the_models_and_run_twice(engine):
+    migrate(engine)  # already at head: a no-op
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_has_foreign_keys_and_wal(engine):
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_times_come_back_as_utc(engine):
+    with session_scope(engine) as session:
+        patient_id = new_patient(session).id
+    with session_scope(engine) as session:
+        patient = repo.patient_by_ref(session, "MRN1")
+        assert patient.id == patient_id
+        assert patient.created_at == T0
+        assert patient.created_at.tzinfo is not None
+
+
+def test_big_telegram_ids_fit(engine):
+    big = -1001234567890123
+    with session_scope(engine) as session:
+        new_patient(session, user_id=big)
+    with session_scope(engine) as session:
+        assert repo.patient_by_telegram_id(session, big).chat_id == big
+
+
+def test_a_new_invite_retires_earlier_unused_ones(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session)
+        first = repo.create_invite(
+            session, token_hash="a" * 64, kind="patient", created_by=1, now=T0,
+            expires_at=T0 + timedelta(days=7), patient_id=patient.id,
+        )
+        later = T0 + timedelta(hours=1)
+        repo.create_invite(
+            session, token_hash="b" * 64, kind="patient", created_by=1, now=later,
+            expires_at=later + timedelta(days=7), patient_id=patient.id,
+        )
+    with session_scope(engine) as session:
+        assert repo.invite_by_hash(session, first.token_hash).expires_at == later
+
+
+def test_recording_an_infusion_cancels_the_previous_ones_unsent_check_ins(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        first, _ = new_infusion(session, patient, [("a", 0), ("b", 4)])
+        repo.check_ins_of(session, first.id)[0].status = CheckInStatus.ANSWERED
+        second, cancelled = new_infusion(session, patient, [("a", 0)], start=T0 + timedelta(days=1))
+        assert cancelled == 1
+        statuses = [c.status for c in repo.check_ins_of(session, first.id)]
+        assert statuses == [CheckInStatus.ANSWERED, CheckInStatus.CANCELLED]
+        assert len(session.exec(select(Infusion)).all()) == 2
+
+
+def test_due_close_and_remind_queries(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 4)])
+        first, second = repo.check_ins_of(session, infusion.id)
+        assert [c.id for c in repo.check_ins_to_send(session, T0)] == [first.id]
+        assert repo.check_ins_to_close(session, T0 + timedelta(hours=2)) == [first]
+        first.status, first.remind_at = CheckInStatus.SENT, T0 + timedelta(hours=1)
+        assert repo.check_ins_to_remind(session, T0 + timedelta(hours=1)) == [first]
+        assert repo.next_wakeup(session) == T0 + timedelta(hours=1)
+        patient.status = PatientStatus.PAUSED
+        assert repo.check_ins_to_send(session, T0 + timedelta(hours=4)) == []
+        assert second.status == CheckInStatus.PENDING
+
+
+def test_an_answer_is_corrected_in_place_keeping_what_it_replaced(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0)])
+        check_in = repo.check_ins_of(session, infusion.id)[0]
+        repo.save_answer(session, check_in=check_in, question_id="pain", value=7, now=T0)
+        repo.save_answer(session, check_in=check_in, question_id="pain", value=4, now=T0)
+        repo.save_answer(session, check_in=check_in, question_id="fx", value={"a": None}, now=T0)
+        assert repo.answers_of(session, check_in.id) == {"pain": 4, "fx": {"a": None}}
+        row = session.exec(select(Answer).where(Answer.question_id == "pain")).one()
+        assert (row.value, row.changed_from) == ("4", "7")
+
+
+def test_one_alert_per_rule_and_check_in(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0)])
+        check_in = repo.check_ins_of(session, infusion.id)[0]
+        kwargs = dict(
+            patient_id=patient.id, check_in_id=check_in.id, rule_id="chest_pain",
+            severity="emergency", description="Chest pain", summary="x", now=T0,
+            escalate_at=T0 + timedelta(minutes=30),
+        )
+        assert repo.create_alert(session, **kwargs) is not None
+        assert repo.create_alert(session, **kwargs) is None
+        assert len(session.exec(select(Alert)).all()) == 1
+        assert repo.alerts_to_escalate(session, T0 + timedelta(minutes=30))
+        alert = session.exec(select(Alert)).one()
+        assert repo.acknowledge(session, alert, 77, T0) is True
+        assert repo.acknowledge(session, alert, 88, T0) is False
+        assert alert.acknowledged_by == 77
+        assert repo.alerts_to_escalate(session, T0 + timedelta(hours=1)) == []
+
+
+def test_missed_in_a_row_counts_back_from_the_latest(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 4), ("c", 8), ("d", 12)])
+        a, b, c, d = repo.check_ins_of(session, infusion.id)
+        a.status, b.status, c.status = (
+            CheckInStatus.MISSED, CheckInStatus.ANSWERED, CheckInStatus.MISSED,
+        )
+        assert repo.missed_in_a_row(session, patient.id) == 1
+        d.status = CheckInStatus.MISSED
+        assert repo.missed_in_a_row(session, patient.id) == 2
+        assert isinstance(d, CheckIn)

@@ -1,0 +1,59 @@
+"""What coordinators type after /enroll and /infusion."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.core.parsing import ParseError, clinic_ref, display_name, infusion_args
+
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)  # 13:00 in London (summer time)
+
+
+@pytest.mark.parametrize("ref", ["MRN123", "a", "chart-7.2_b", "9" * 32])
+def test_good_clinic_refs(ref):
+    assert clinic_ref(ref) == ref
+
+
+@pytest.mark.parametrize("ref", ["", "-x", "has space", "x" * 33, "naïve", "<b>", "@user"])
+def test_bad_clinic_refs(ref):
+    with pytest.raises(ParseError):
+        clinic_ref(ref)
+
+
+def test_display_name_is_optional_and_bounded():
+    assert display_name([]) is None
+    assert display_name(["Ann", "Lee"]) == "Ann Lee"
+    with pytest.raises(ParseError):
+        display_name(["x" * 65])
+
+
+def test_infusion_defaults_to_now_without_dose():
+    args = infusion_args(["MRN1"], NOW, LONDON)
+    assert (args.ref, args.started_at, args.dose) == ("MRN1", NOW, None)
+
+
+def test_infusion_time_today_is_read_on_the_clinic_clock():
+    args = infusion_args(["MRN1", "09:30", "0.5", "mg/kg"], NOW, LONDON)
+    assert args.started_at == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
+    assert args.dose == "0.5 mg/kg"
+
+
+def test_infusion_date_and_time():
+    args = infusion_args(["MRN1", "2026-06-30", "14:00"], NOW, LONDON)
+    assert args.started_at == datetime(2026, 6, 30, 13, 0, tzinfo=UTC)
+
+
+def test_now_keyword_then_dose():
+    assert infusion_args(["MRN1", "now", "35mg"], NOW, LONDON).dose == "35mg"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["bad ref!"], ["MRN1", "2026-06-30"], ["MRN1", "25:00"], ["MRN1", "2026-02-30", "10:00"],
+     ["MRN1", "2026-07-03", "10:00"], ["MRN1", "2026-06-01", "10:00"], ["MRN1", "now", "x" * 65]],
+)
+def test_bad_infusion_arguments_are_refused(args):
+    with pytest.raises(ParseError):
+        infusion_args(args, NOW, LONDON)

@@ -1,0 +1,128 @@
+"""Due times, windows, reminders and quiet hours, on the patient's clock, across DST."""
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.durations import Duration, DurationError
+from bot.core.protocol import Step
+from bot.core.schedule import QuietHours, defer_for_quiet_hours, plan_step
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+NIGHT = QuietHours(time(22), time(8))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def step(offset: str | None, window: str, reminder: str | None = None, **kw) -> Step:
+    return Step(
+        id="s",
+        title="S",
+        questions=("q",),
+        window=Duration.parse(window),
+        offset=Duration.parse(offset) if offset else None,
+        reminder=Duration.parse(reminder) if reminder else None,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "seconds"),
+    [("30s", 0, 30), ("5m", 0, 300), ("4h", 0, 14400), ("3d", 3, 0), ("2w", 14, 0),
+     ("1d 12h", 1, 43200)],
+)
+def test_durations_parse_every_unit(text, days, seconds):
+    assert Duration.parse(text) == Duration(days=days, seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "4", "h", "4 hours", "-3d", "1.5h", "4h!", "3x"])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(DurationError):
+        Duration.parse(text)
+
+
+def test_days_keep_the_wall_clock_across_the_spring_change():
+    # London moves to summer time on 29 March 2026: a week after 10:00 GMT is 10:00 BST.
+    start = datetime(2026, 3, 25, 10, 0, tzinfo=LONDON).astimezone(UTC)
+    due = Duration.parse("7d").after(start, LONDON)
+    assert due.astimezone(LONDON).hour == 10
+    assert due - start == Duration(seconds=7 * 86400 - 3600).approx
+
+
+def test_hours_are_exact_across_the_autumn_change():
+    # 25 October 2026, London: 01:00-02:00 happens twice; 4h means four real hours.
+    start = datetime(2026, 10, 25, 0, 30, tzinfo=LONDON).astimezone(UTC)
+    assert Duration.parse("4h").after(start, LONDON) - start == Duration(seconds=4 * 3600).approx
+
+
+@pytest.mark.parametrize(
+    ("local", "quiet"),
+    [((2026, 6, 1, 21, 59), False), ((2026, 6, 1, 22, 0), True), ((2026, 6, 1, 3, 0), True),
+     ((2026, 6, 1, 7, 59), True), ((2026, 6, 1, 8, 0), False)],
+)
+def test_quiet_hours_span_midnight(local, quiet):
+    moment = datetime(*local, tzinfo=LONDON)
+    assert NIGHT.contains(moment, LONDON) is quiet
+
+
+def test_a_night_check_in_waits_for_eight_in_the_morning_local_time():
+    evening = datetime(2026, 6, 1, 23, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    sent = defer_for_quiet_hours(evening, evening + Duration.parse("12h").approx, NEW_YORK, NIGHT)
+    assert sent.astimezone(NEW_YORK) == datetime(2026, 6, 2, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_quiet_hours_end_at_eight_on_the_day_clocks_change():
+    # New York springs forward at 02:00 on 8 March 2026.
+    night = datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK).astimezone(UTC)
+    sent = defer_for_quiet_hours(night, night + Duration.parse("12h").approx, NEW_YORK, NIGHT)
+    assert sent.astimezone(NEW_YORK).timetuple()[:5] == (2026, 3, 8, 8, 0)
+
+
+def test_a_check_in_is_sent_in_quiet_hours_when_its_window_would_close_first():
+    late = datetime(2026, 6, 1, 23, 0, tzinfo=LONDON).astimezone(UTC)
+    closes = late + Duration.parse("4h").approx
+    assert defer_for_quiet_hours(late, closes, LONDON, NIGHT) == late
+
+
+def test_plan_step_offsets_from_the_infusion_start_and_defers_the_reminder():
+    start = datetime(2026, 6, 1, 15, 0, tzinfo=LONDON).astimezone(UTC)
+    planned = plan_step(step("4h", "4h", "2h"), start, start, LONDON, NIGHT)
+    assert planned.due_at.astimezone(LONDON).hour == 19
+    assert planned.closes_at.astimezone(LONDON).hour == 23
+    assert planned.remind_at.astimezone(LONDON).hour == 21
+
+
+def test_a_reminder_stays_in_quiet_hours_when_the_window_closes_before_morning():
+    start = datetime(2026, 6, 1, 17, 0, tzinfo=LONDON).astimezone(UTC)
+    planned = plan_step(step("4h", "4h", "2h"), start, start, LONDON, NIGHT)
+    # Due 21:00, reminder 23:00 is quiet; 08:00 is after the 01:00 close, so the reminder
+    # stays in quiet hours rather than being lost (the window closes first).
+    assert planned.remind_at == planned.due_at + Duration.parse("2h").approx
+
+
+def test_the_baseline_is_due_when_recorded_even_at_night():
+    night = datetime(2026, 6, 1, 23, 30, tzinfo=LONDON).astimezone(UTC)
+    planned = plan_step(step(None, "2h", baseline=True), night, night, LONDON, NIGHT)
+    assert planned.due_at == night
+    assert planned.closes_at == night + Duration.parse("2h").approx
+
+
+@given(
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=0, max_value=10**6),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1)),
+    st.sampled_from(["Europe/London", "America/New_York", "Australia/Sydney", "UTC"]),
+)
+def test_after_is_never_earlier_and_days_keep_the_local_time(days, seconds, start, zone):
+    tz = ZoneInfo(zone)
+    begin = start.replace(tzinfo=UTC)
+    moved = Duration(days=days).after(begin, tz)
+    assert moved >= begin
+    later = Duration(days=days, seconds=seconds).after(begin, tz)
+    assert later - moved == Duration(seconds=seconds).approx
