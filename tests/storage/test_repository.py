@@ -31,8 +31,14 @@ def new_infusion(session, patient, steps, start=T0):
         for step, h in steps
     ]
     return repo.record_infusion(
-        session, patient=patient, started_at=start, recorded_at=start, dose=None,
-        recorded_by=1, protocol_version="v1", planned=planned,
+        session,
+        patient=patient,
+        started_at=start,
+        recorded_at=start,
+        dose=None,
+        recorded_by=1,
+        protocol_version="v1",
+        planned=planned,
     )
 
 
@@ -73,13 +79,23 @@ def test_a_new_invite_retires_earlier_unused_ones(engine):
     with session_scope(engine) as session:
         patient = new_patient(session)
         first = repo.create_invite(
-            session, token_hash="a" * 64, kind="patient", created_by=1, now=T0,
-            expires_at=T0 + timedelta(days=7), patient_id=patient.id,
+            session,
+            token_hash="a" * 64,
+            kind="patient",
+            created_by=1,
+            now=T0,
+            expires_at=T0 + timedelta(days=7),
+            patient_id=patient.id,
         )
         later = T0 + timedelta(hours=1)
         repo.create_invite(
-            session, token_hash="b" * 64, kind="patient", created_by=1, now=later,
-            expires_at=later + timedelta(days=7), patient_id=patient.id,
+            session,
+            token_hash="b" * 64,
+            kind="patient",
+            created_by=1,
+            now=later,
+            expires_at=later + timedelta(days=7),
+            patient_id=patient.id,
         )
     with session_scope(engine) as session:
         assert repo.invite_by_hash(session, first.token_hash).expires_at == later
@@ -131,8 +147,13 @@ def test_one_alert_per_rule_and_check_in(engine):
         infusion, _ = new_infusion(session, patient, [("a", 0)])
         check_in = repo.check_ins_of(session, infusion.id)[0]
         kwargs = dict(
-            patient_id=patient.id, check_in_id=check_in.id, rule_id="chest_pain",
-            severity="emergency", description="Chest pain", summary="x", now=T0,
+            patient_id=patient.id,
+            check_in_id=check_in.id,
+            rule_id="chest_pain",
+            severity="emergency",
+            description="Chest pain",
+            summary="x",
+            now=T0,
             escalate_at=T0 + timedelta(minutes=30),
         )
         assert repo.create_alert(session, **kwargs) is not None
@@ -152,7 +173,9 @@ def test_missed_in_a_row_counts_back_from_the_latest(engine):
         infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 4), ("c", 8), ("d", 12)])
         a, b, c, d = repo.check_ins_of(session, infusion.id)
         a.status, b.status, c.status = (
-            CheckInStatus.MISSED, CheckInStatus.ANSWERED, CheckInStatus.MISSED,
+            CheckInStatus.MISSED,
+            CheckInStatus.ANSWERED,
+            CheckInStatus.MISSED,
         )
         assert repo.missed_in_a_row(session, patient.id) == 1
         d.status = CheckInStatus.MISSED

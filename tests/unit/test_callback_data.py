@@ -27,8 +27,21 @@ def test_round_trip_within_64_bytes(action, record_id, question_id, index, sub_i
 
 @pytest.mark.parametrize(
     "data",
-    [None, "", "x:1", "a", "a:", "a:-1", "a:1:Q!:1", "a:1:q:1:2:3", "a:1:q:x", "k:99999999999999",
-     "a:1:" + "q" * 40, "é" * 40, "a:1:q:1" + "0" * 60],
+    [
+        None,
+        "",
+        "x:1",
+        "a",
+        "a:",
+        "a:-1",
+        "a:1:Q!:1",
+        "a:1:q:1:2:3",
+        "a:1:q:x",
+        "k:99999999999999",
+        "a:1:" + "q" * 40,
+        "é" * 40,
+        "a:1:q:1" + "0" * 60,
+    ],
 )
 def test_malformed_data_is_refused(data):
     with pytest.raises(BadCallback):

@@ -51,8 +51,16 @@ def test_now_keyword_then_dose():
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["bad ref!"], ["MRN1", "2026-06-30"], ["MRN1", "25:00"], ["MRN1", "2026-02-30", "10:00"],
-     ["MRN1", "2026-07-03", "10:00"], ["MRN1", "2026-06-01", "10:00"], ["MRN1", "now", "x" * 65]],
+    [
+        [],
+        ["bad ref!"],
+        ["MRN1", "2026-06-30"],
+        ["MRN1", "25:00"],
+        ["MRN1", "2026-02-30", "10:00"],
+        ["MRN1", "2026-07-03", "10:00"],
+        ["MRN1", "2026-06-01", "10:00"],
+        ["MRN1", "now", "x" * 65],
+    ],
 )
 def test_bad_infusion_arguments_are_refused(args):
     with pytest.raises(ParseError):

@@ -34,8 +34,14 @@ def step(offset: str | None, window: str, reminder: str | None = None, **kw) -> 
 
 @pytest.mark.parametrize(
     ("text", "days", "seconds"),
-    [("30s", 0, 30), ("5m", 0, 300), ("4h", 0, 14400), ("3d", 3, 0), ("2w", 14, 0),
-     ("1d 12h", 1, 43200)],
+    [
+        ("30s", 0, 30),
+        ("5m", 0, 300),
+        ("4h", 0, 14400),
+        ("3d", 3, 0),
+        ("2w", 14, 0),
+        ("1d 12h", 1, 43200),
+    ],
 )
 def test_durations_parse_every_unit(text, days, seconds):
     assert Duration.parse(text) == Duration(days=days, seconds=seconds)
@@ -63,8 +69,13 @@ def test_hours_are_exact_across_the_autumn_change():
 
 @pytest.mark.parametrize(
     ("local", "quiet"),
-    [((2026, 6, 1, 21, 59), False), ((2026, 6, 1, 22, 0), True), ((2026, 6, 1, 3, 0), True),
-     ((2026, 6, 1, 7, 59), True), ((2026, 6, 1, 8, 0), False)],
+    [
+        ((2026, 6, 1, 21, 59), False),
+        ((2026, 6, 1, 22, 0), True),
+        ((2026, 6, 1, 3, 0), True),
+        ((2026, 6, 1, 7, 59), True),
+        ((2026, 6, 1, 8, 0), False),
+    ],
 )
 def test_quiet_hours_span_midnight(local, quiet):
     moment = datetime(*local, tzinfo=LONDON)
