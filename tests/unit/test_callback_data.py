@@ -51,6 +51,7 @@ def test_malformed_data_is_refused(data):
 @given(st.text(max_size=80))
 def test_any_text_either_decodes_or_is_refused_cleanly(data):
     try:
-        Callback.decode(data)
+        decoded = Callback.decode(data)
     except BadCallback:
-        pass
+        return
+    assert isinstance(decoded.action, Action) and decoded.record_id >= 0
