@@ -1,0 +1,160 @@
+"""`python -m bot` in a subprocess, pointed at the fake Bot API by TELEGRAM_BASE_URL."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.fake_bot_api import FakeBotApi
+from tests.utils.protocols import fast_protocol
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_ID, PATIENT_ID = 7001, 7002
+LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
+
+
+def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=server.token,
+        TELEGRAM_BASE_URL=server.base_url,
+        TELEGRAM_BASE_FILE_URL=server.base_file_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite'}",
+        ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
+        PROTOCOL_FILE=str(fast_protocol(tmp_path)),
+        DISPATCH_INTERVAL_SECONDS="1",
+        **extra,
+    )
+    return env
+
+
+def test_python_m_bot_without_a_token_says_what_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: TELEGRAM_BOT_TOKEN: is not set; put the token from @BotFather in .env "
+        "(see .env.example)"
+    ]
+
+
+def test_a_broken_protocol_names_the_file_and_key(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        (ROOT / "bot" / "default_protocol.toml")
+        .read_text()
+        .replace('window = "2h"', 'window = "2 hours"')
+    )
+    env = {**os.environ, "PROTOCOL_FILE": str(broken)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert str(broken) in result.stderr and "steps[0] (baseline).window" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PROTOCOL_FILE"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    for expected in (
+        "baseline",
+        "evening",
+        "+4h",
+        "week_8",
+        "emergency chest_pain",
+        "urgent    missed_early_check_in",
+        "review    relief_wearing_off",
+    ):
+        assert expected in result.stdout
+
+
+@pytest.mark.timeout(90)
+def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
+    with FakeBotApi().start_in_thread() as handle:
+        server = handle.server
+        admin = handle.call(server.add_user, ADMIN_ID, "Dana", started=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=bot_env(server, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            run_loop(handle, server, admin)
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=30)
+        assert server.token not in output
+        assert "MRN77" not in output  # no patient data in logs
+    engine = create_engine(f"sqlite:///{tmp_path / 'bot.sqlite'}")
+    with engine.connect() as connection:
+        alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert")).all()
+    assert alerts == [("chest_pain", ADMIN_ID)]
+
+
+def run_loop(handle, server, admin):
+    def next_message(chat_id, contains, timeout=20):
+        return handle.call(server.next_message, chat_id, contains, timeout=timeout)
+
+    def tap(user, chat_id, contains, button):
+        message = next_message(chat_id, contains)
+        handle.call(user.press, message, button_text=button)
+        return message
+
+    handle.call(admin.send_text, "/enroll MRN77")
+    token = LINK.search(next_message(ADMIN_ID, "t.me/").text).group(1)
+    patient = handle.call(server.add_user, PATIENT_ID, "Pat")
+    handle.call(patient.send_text, f"/start {token}")
+    tap(patient, PATIENT_ID, "Do you agree", "I agree")
+    next_message(ADMIN_ID, "MRN77 has joined")
+    handle.call(admin.send_text, "/infusion MRN77")
+    tap(patient, PATIENT_ID, "How bad is your pain right now", "7")
+    tap(patient, PATIENT_ID, "Average pain over the last 24 hours", "7")
+    tap(patient, PATIENT_ID, "sleep quality", "Poor")
+    tap(patient, PATIENT_ID, "Mood today", "4")
+    next_message(PATIENT_ID, "Thank you, your answers are saved")
+    # The evening check-in is due 4 s after the infusion in the fast protocol.
+    tap(patient, PATIENT_ID, "Evening check-in", "3")
+    checklist = next_message(PATIENT_ID, "Tick all that apply")
+    handle.call(patient.press, checklist, button_text="☐ Chest pain")
+    handle.call(
+        server.wait_for,
+        lambda: "☑ Chest pain" in dict(server.message(PATIENT_ID, checklist.message_id).buttons),
+        10,
+    )
+    handle.call(patient.press, checklist, button_text="Done (1 ticked)")
+    next_message(PATIENT_ID, "Please call 112 now")
+    alert = next_message(ADMIN_ID, "EMERGENCY alert")
+    handle.call(admin.press, alert, button_text="Acknowledge")
+    handle.call(
+        server.wait_for,
+        lambda: "Acknowledged by" in server.message(ADMIN_ID, alert.message_id).text,
+        10,
+    )
