@@ -472,6 +472,13 @@ class _ProtocolReader:
             raise self.fail(f"{key}.options", f"is required for a {kind} question")
         if not needs_options and "options" in body:
             raise self.fail(f"{key}.options", f"is not used by a {kind} question")
+        for name, owner in (
+            ("min", QuestionKind.SCALE),
+            ("max", QuestionKind.SCALE),
+            ("max_length", QuestionKind.TEXT),
+        ):
+            if name in body and kind is not owner:
+                raise self.fail(f"{key}.{name}", f"is only used by a {owner} question")
         if "severities" in body and kind is not QuestionKind.MULTI:
             raise self.fail(f"{key}.severities", "is only used by a multi question")
         if kind is QuestionKind.MULTI and len(question.options) > 30:
