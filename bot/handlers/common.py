@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import notify, texts
+from bot.keyboards import BadCallback, Callback
 from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import Runtime, runtime_of
 from storage import repository as repo
@@ -30,6 +31,33 @@ async def reply(update: Update, text: str) -> None:
         await notify.send(update.get_bot(), update.effective_chat.id, text)
     except notify.Undeliverable:
         log.info("reply not delivered: chat unreachable")
+
+
+async def decode_callback(update: Update) -> Callback | None:
+    """The pressed button's data, or None (and the press answered) when it is not ours."""
+    query = update.callback_query
+    try:
+        return Callback.decode(query.data)
+    except BadCallback:
+        await notify.answer_query(query, texts.STALE_BUTTON)
+        return None
+
+
+async def reply_by_audience(
+    update: Update, rt: Runtime, staff_text: Callable[[Role], str], patient_text: str
+) -> None:
+    """Answer staff, patients and strangers each with their own text (private chats only)."""
+    if not is_private(update):
+        return
+    user_id = update.effective_user.id
+    with rt.session() as session:
+        role = role_of(rt, session, user_id)
+    if role is not None:
+        await reply(update, staff_text(role))
+    elif patient_of(rt, user_id) is not None:
+        await reply(update, patient_text)
+    else:
+        await reply(update, texts.STRANGER)
 
 
 def is_private(update: Update) -> bool:

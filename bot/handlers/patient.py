@@ -9,8 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import conversation, invites, keyboards, notify, texts
 from bot.conversation import patient_zone
-from bot.handlers.common import is_private, patient_of, reply
-from bot.keyboards import BadCallback, Callback
+from bot.handlers.common import decode_callback, is_private, patient_of, reply
 from bot.roles import role_of
 from bot.runtime import Runtime, runtime_of
 from storage import repository as repo
@@ -94,10 +93,8 @@ async def _open_invite(update: Update, rt: Runtime, token: str) -> None:
 async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """I agree / No thanks under the consent text."""
     rt, query = runtime_of(context), update.callback_query
-    try:
-        callback = Callback.decode(query.data)
-    except BadCallback:
-        await notify.answer_query(query, texts.STALE_BUTTON)
+    callback = await decode_callback(update)
+    if callback is None:
         return
     agreed = callback.index == 1
     with rt.session() as session:
@@ -143,10 +140,8 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_check_in_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on a check-in question's button."""
     rt, query = runtime_of(context), update.callback_query
-    try:
-        callback = Callback.decode(query.data)
-    except BadCallback:
-        await notify.answer_query(query, texts.STALE_BUTTON)
+    callback = await decode_callback(update)
+    if callback is None:
         return
     outcome = await conversation.handle_button(rt, context.bot, query.from_user.id, callback)
     await notify.answer_query(query, outcome.reply)

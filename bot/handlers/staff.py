@@ -6,8 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import alerting, notify, texts
-from bot.handlers.common import is_private, patient_of, reply
-from bot.keyboards import BadCallback, Callback
+from bot.handlers.common import decode_callback, reply_by_audience
 from bot.roles import role_of
 from bot.runtime import runtime_of
 from storage import repository as repo
@@ -17,10 +16,8 @@ from storage.models import Alert
 async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Acknowledge button: record who and when, and update every copy of the alert."""
     rt, query = runtime_of(context), update.callback_query
-    try:
-        callback = Callback.decode(query.data)
-    except BadCallback:
-        await notify.answer_query(query, texts.STALE_BUTTON)
+    callback = await decode_callback(update)
+    if callback is None:
         return
     user_id = query.from_user.id
     with rt.session() as session:
@@ -57,29 +54,14 @@ async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the commands for this person's role."""
-    if not is_private(update):
-        return
-    rt = runtime_of(context)
-    with rt.session() as session:
-        role = role_of(rt, session, update.effective_user.id)
-    if role is not None:
-        await reply(update, texts.help_for(role))
-    elif patient_of(rt, update.effective_user.id) is not None:
-        await reply(update, texts.HELP_PATIENT)
-    else:
-        await reply(update, texts.STRANGER)
+    await reply_by_audience(update, runtime_of(context), texts.help_for, texts.HELP_PATIENT)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: staff are pointed to /help, everyone else refused politely."""
-    if not is_private(update):
-        return
-    rt = runtime_of(context)
-    with rt.session() as session:
-        role = role_of(rt, session, update.effective_user.id)
-    if role is not None:
-        await reply(update, texts.UNKNOWN_COMMAND_STAFF)
-    elif patient_of(rt, update.effective_user.id) is not None:
-        await reply(update, texts.UNKNOWN_COMMAND_PATIENT)
-    else:
-        await reply(update, texts.STRANGER)
+    await reply_by_audience(
+        update,
+        runtime_of(context),
+        lambda _: texts.UNKNOWN_COMMAND_STAFF,
+        texts.UNKNOWN_COMMAND_PATIENT,
+    )
