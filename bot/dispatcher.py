@@ -75,7 +75,7 @@ def wake_now(application: Application) -> None:
 async def close_expired(rt: Runtime, bot: Bot) -> None:
     """Mark check-ins whose window closed as missed, and raise the missed-check-in alerts."""
     now = rt.clock.now()
-    closed_messages = []
+    closed_messages, alert_ids = [], []
     with rt.session() as session:
         for check_in in repo.check_ins_to_close(session, now):
             was_open = check_in.status in OPEN_CHECK_IN
@@ -86,11 +86,14 @@ async def close_expired(rt: Runtime, bot: Bot) -> None:
                 session.flush()
                 streak = repo.missed_in_a_row(session, check_in.patient_id)
                 matches = evaluate_missed(rt.protocol, check_in.step_id, streak)
-                alerting.store_alerts(rt, session, check_in.patient_id, check_in.id, matches, now)
+                alert_ids += alerting.store_alerts(
+                    rt, session, check_in.patient_id, check_in.id, matches, now
+                )
             if was_open and check_in.message_id is not None:
                 patient = session.get_one(Patient, check_in.patient_id)
                 closed_messages.append((patient.chat_id, check_in.message_id))
             log.info("check-in %s closed as %s", check_in.id, check_in.status)
+    await alerting.deliver_alerts(rt, bot, alert_ids)
     for chat_id, message_id in closed_messages:
         await notify.clear_buttons(bot, chat_id, message_id)
 
