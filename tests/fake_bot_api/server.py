@@ -52,7 +52,7 @@ from .model import ApiCall, ErrorRecord
 from .params import read_params
 from .world import BotWorld
 
-TEST_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
+TEST_TOKEN = "123456:fake-token-for-tests-only-not-real"
 _THREAD_JOIN_SECONDS = 10.0
 
 
