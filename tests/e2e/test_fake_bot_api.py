@@ -24,7 +24,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fake_bot_api import ErrorRecord, FakeBotApi, RateLimits, Window
+from tests.fake_bot_api import TEST_TOKEN, ErrorRecord, FakeBotApi, RateLimits, Window
 
 # Imported under another name so test parameters do not shadow it; pytest registers it as
 # "fake_bot_api" all the same.
@@ -63,7 +63,11 @@ def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_get_me_describes_the_bot(fake_bot_api: FakeBotApi) -> None:
     async with fake_bot_api.make_bot() as bot:
         me = await bot.get_me()
-    assert (me.username, me.id, me.is_bot) == ("infusion_test_bot", 123456789, True)
+    assert (me.username, me.id, me.is_bot) == (
+        "infusion_test_bot",
+        int(TEST_TOKEN.split(":")[0]),
+        True,
+    )
     assert fake_bot_api.requests[0].method == "getMe"
 
 
