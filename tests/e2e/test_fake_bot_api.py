@@ -13,25 +13,45 @@ from typing import Any
 
 import aiohttp
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    ChatMember,
+    ChatMemberBanned,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fake_bot_api import TEST_TOKEN, ErrorRecord, FakeBotApi, RateLimits, Window
+from tests.fake_bot_api import (
+    GROUP_ADMIN,
+    TEST_TOKEN,
+    ErrorRecord,
+    FakeBotApi,
+    RateLimits,
+    Window,
+)
 
 # Imported under another name so test parameters do not shadow it; pytest registers it as
 # "fake_bot_api" all the same.
 from tests.fake_bot_api.fixtures import fake_bot_api as _fake_bot_api_fixture  # noqa: F401
 
 ANN = 1001
+SAM = 2002
 STAFF_GROUP = -1001234567890
+BASIC_GROUP = -4518810793
 
 
 def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
@@ -50,6 +70,12 @@ async def polling(app: Application) -> AsyncIterator[Application]:
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+async def member_updates(bot: Bot) -> list[ChatMemberUpdated]:
+    """The my_chat_member updates getUpdates delivers now, parsed by PTB."""
+    updates = await bot.get_updates(allowed_updates=[Update.MY_CHAT_MEMBER])
+    return [update.my_chat_member for update in updates]
 
 
 @pytest.fixture
@@ -393,3 +419,159 @@ def _post_form(url: str, fields: dict[str, str]) -> Any:
     body = urllib.parse.urlencode(fields).encode()
     with urllib.request.urlopen(url, data=body, timeout=5) as response:
         return json.loads(response.read())
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+async def test_writes_to_an_upgraded_group_name_its_supergroup(fake_bot_api: FakeBotApi) -> None:
+    sam = fake_bot_api.add_user(SAM, first_name="Sam")
+    fake_bot_api.add_group(BASIC_GROUP, "Clinic staff")
+    async with fake_bot_api.make_bot() as bot:
+        before = await bot.send_message(BASIC_GROUP, "Patient 7 reports severe pain")
+        supergroup = fake_bot_api.migrate_group(BASIC_GROUP, STAFF_GROUP, by=sam)
+        with pytest.raises(ChatMigrated) as sending:
+            await bot.send_message(BASIC_GROUP, "Patient 8 reports severe pain")
+        with pytest.raises(ChatMigrated) as editing:
+            await bot.edit_message_text("Taken", chat_id=BASIC_GROUP, message_id=before.message_id)
+        await bot.send_message(STAFF_GROUP, "Patient 8 reports severe pain")
+        old_chat, new_chat = await bot.get_updates()
+        info = await bot.get_chat(STAFF_GROUP)
+    assert sending.value.new_chat_id == editing.value.new_chat_id == STAFF_GROUP
+    assert (old_chat.message.chat.id, old_chat.message.migrate_to_chat_id) == (
+        BASIC_GROUP,
+        STAFF_GROUP,
+    )
+    assert (new_chat.message.chat.id, new_chat.message.migrate_from_chat_id) == (
+        STAFF_GROUP,
+        BASIC_GROUP,
+    )
+    assert old_chat.message.from_user.id == SAM
+    assert (info.type, info.title, supergroup.chat_id) == (
+        "supergroup",
+        "Clinic staff",
+        STAFF_GROUP,
+    )
+    assert fake_bot_api.count_sends(BASIC_GROUP) == fake_bot_api.count_sends(STAFF_GROUP) == 1
+    assert fake_bot_api.errors[0].description == (
+        "Bad Request: group chat was upgraded to a supergroup chat"
+    )
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+async def test_a_restricted_bot_may_not_post_until_unrestricted(fake_bot_api: FakeBotApi) -> None:
+    sam = fake_bot_api.add_user(SAM, first_name="Sam")
+    fake_bot_api.add_group(STAFF_GROUP, "Clinic staff", supergroup=True)
+    async with fake_bot_api.make_bot() as bot:
+        alert = await bot.send_message(STAFF_GROUP, "Patient 7 reports severe pain")
+        fake_bot_api.restrict_bot(STAFF_GROUP, by=sam)
+        with pytest.raises(BadRequest) as text:
+            await bot.send_message(STAFF_GROUP, "Patient 8 reports severe pain")
+        with pytest.raises(BadRequest) as document:
+            await bot.send_document(STAFF_GROUP, document=b"pain", filename="pain.csv")
+        await bot.edit_message_text("Taken", chat_id=STAFF_GROUP, message_id=alert.message_id)
+        fake_bot_api.unrestrict_bot(STAFF_GROUP)
+        await bot.send_message(STAFF_GROUP, "Patient 8 reports severe pain")
+        restricted, unrestricted = await member_updates(bot)
+    assert text.value.message == "Not enough rights to send text messages to the chat"
+    assert document.value.message == "Not enough rights to send documents to the chat"
+    assert restricted.old_chat_member.status == ChatMember.MEMBER
+    assert isinstance(restricted.new_chat_member, ChatMemberRestricted)
+    assert restricted.new_chat_member.can_send_messages is False
+    assert (restricted.from_user.id, restricted.chat.id) == (SAM, STAFF_GROUP)
+    assert restricted.new_chat_member.user.id == int(TEST_TOKEN.split(":")[0])
+    assert unrestricted.new_chat_member.status == ChatMember.MEMBER
+    assert unrestricted.from_user.id == GROUP_ADMIN["id"]
+    assert fake_bot_api.count_sends(STAFF_GROUP) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize(("chat_id", "kind"), [(BASIC_GROUP, "group"), (STAFF_GROUP, "supergroup")])
+async def test_a_kicked_bot_is_told_and_forbidden(
+    fake_bot_api: FakeBotApi, chat_id: int, kind: str
+) -> None:
+    fake_bot_api.add_group(chat_id, "Clinic staff", supergroup=kind == "supergroup")
+    async with fake_bot_api.make_bot() as bot:
+        alert = await bot.send_message(chat_id, "Patient 7 reports severe pain")
+        fake_bot_api.kick_bot(chat_id)
+        with pytest.raises(Forbidden) as sending:
+            await bot.send_message(chat_id, "Patient 8 reports severe pain")
+        with pytest.raises(Forbidden):
+            await bot.edit_message_text("Taken", chat_id=chat_id, message_id=alert.message_id)
+        [kicked] = await member_updates(bot)
+    assert sending.value.message == f"Forbidden: bot was kicked from the {kind} chat"
+    assert isinstance(kicked.new_chat_member, ChatMemberBanned)
+    assert kicked.new_chat_member.until_date.timestamp() == 0
+    assert kicked.old_chat_member.status == ChatMember.MEMBER
+    assert kicked.from_user.id == GROUP_ADMIN["id"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+async def test_an_outage_answers_bad_gateway_until_it_ends(fake_bot_api: FakeBotApi) -> None:
+    ann = fake_bot_api.add_user(ANN, started=True)
+    async with fake_bot_api.make_bot() as bot:
+        fake_bot_api.fail_for(30)
+        with pytest.raises(NetworkError) as sending:
+            await bot.send_message(ANN, "down")
+        with pytest.raises(NetworkError, match="^Bad Gateway$"):
+            await bot.get_chat(ANN)
+        ann.send_text("still polling")
+        assert len(await bot.get_updates()) == 1
+        fake_bot_api.outage_over()
+        await bot.send_message(ANN, "up again")
+
+        fake_bot_api.fail_for(0.2, status=500, methods=["sendmessage"])
+        await bot.get_chat(ANN)
+        with pytest.raises(NetworkError, match="^Internal Server Error$"):
+            await bot.send_message(ANN, "down again")
+        await asyncio.sleep(0.2)
+        await bot.send_message(ANN, "window over")
+    assert (type(sending.value), sending.value.message) == (NetworkError, "Bad Gateway")
+    assert fake_bot_api.sent_to(ANN) == ["up again", "window over"]
+    assert len(fake_bot_api.calls("sendMessage")) == 4
+    assert [(e.method, e.status) for e in fake_bot_api.errors] == [
+        ("sendMessage", 502),
+        ("getChat", 502),
+        ("sendMessage", 500),
+    ]
+    with pytest.raises(ValueError, match="no methods"):
+        fake_bot_api.fail_for(1, methods=["sendMesage"])
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+async def test_an_unanswering_outage_times_out_without_blocking_the_server(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    ann = fake_bot_api.add_user(ANN, started=True)
+    async with fake_bot_api.make_bot() as bot:
+        fake_bot_api.fail_for(30, timeout=True)
+        hanging = asyncio.create_task(bot.send_message(ANN, "lost", read_timeout=0.5))
+        await fake_bot_api.wait_for(lambda: fake_bot_api.calls("sendMessage"))
+        ann.send_text("meanwhile")
+        [meanwhile] = await asyncio.wait_for(bot.get_updates(), timeout=0.3)
+        with pytest.raises(TimedOut):
+            await hanging
+        fake_bot_api.outage_over()
+        await bot.send_message(ANN, "back")
+    assert meanwhile.message.text == "meanwhile"
+    assert fake_bot_api.sent_to(ANN) == ["back"]
+    assert fake_bot_api.errors == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(5)
+async def test_count_sends_counts_delivered_text_messages(fake_bot_api: FakeBotApi) -> None:
+    fake_bot_api.add_user(ANN, started=True)
+    fake_bot_api.fail_next("sendMessage", status=502)
+    fake_bot_api.drop_next("sendMessage", after_delivery=True)
+    async with fake_bot_api.make_bot() as bot:
+        for text in ("refused", "delivered, answer lost"):
+            with pytest.raises(NetworkError):
+                await bot.send_message(ANN, text)
+        sent = await bot.send_message(ANN, "then deleted")
+        await bot.delete_message(ANN, sent.message_id)
+        await bot.send_document(ANN, document=b"day,pain", filename="week.csv")
+    assert fake_bot_api.count_sends(ANN) == 2

@@ -3,10 +3,11 @@
 from .errors import ApiError
 from .limits import RateLimits, Window
 from .model import ApiCall, BotMessage, CallbackAnswer, ErrorRecord, StoredFile, Upload, Version
-from .people import FakeGroup, FakeUser
+from .people import GROUP_ADMIN, FakeGroup, FakeUser
 from .server import TEST_TOKEN, FakeBotApi, ServerThread
 
 __all__ = [
+    "GROUP_ADMIN",
     "TEST_TOKEN",
     "ApiCall",
     "ApiError",

@@ -58,6 +58,20 @@ def forbidden(problem: str) -> ApiError:
     return ApiError(403, f"Forbidden: {problem}")
 
 
+def chat_migrated(new_chat_id: int) -> ApiError:
+    """The 400 for writes to a group that became a supergroup, naming the supergroup's id."""
+    return ApiError(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
+
+
+def not_enough_rights(content: str) -> ApiError:
+    """The 400 for a send the bot's rights in the group do not allow ("text messages", ...)."""
+    return bad_request(f"not enough rights to send {content} to the chat")
+
+
 def too_many_requests(retry_after: int) -> ApiError:
     """A 429 flood-control answer telling the bot how many seconds to wait."""
     return ApiError(

@@ -125,7 +125,7 @@ async def _send_message(world: BotWorld, call: Call) -> JSON:
     chat = world.chat_for(params)
     text = _checked_text(params.get("text"))
     markup = _checked_markup(params)
-    world.admit_send(chat)
+    world.admit_send(chat, "text messages")
     message = world.add_bot_message(
         chat, text, reply_markup=markup, parse_mode=params.get("parse_mode")
     )
@@ -206,7 +206,7 @@ def _send_file(world: BotWorld, call: Call, field: str) -> JSON:
     if caption and len(caption) > _CAPTION_LIMIT:
         raise bad_request("message caption is too long")
     markup = _checked_markup(params)
-    world.admit_send(chat)
+    world.admit_send(chat, f"{field}s")
     message = world.add_bot_message(
         chat, caption, reply_markup=markup, parse_mode=params.get("parse_mode"), **{field: stored}
     )

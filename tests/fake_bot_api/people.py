@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 
 
+# Who acts in a group (kicks or restricts the bot, upgrades the group) unless a test names someone.
+GROUP_ADMIN: JSON = {"id": 90_000_001, "is_bot": False, "first_name": "Group admin"}
+
+
 class HasMessageId(Protocol):
     """Anything with a message_id: a BotMessage or a telegram.Message."""
 

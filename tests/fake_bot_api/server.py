@@ -26,7 +26,8 @@ returns its result, which is how every simulation and wait helper stays thread-s
 URLs: methods at `{url}/bot{token}/{method}` (what PTB builds from base_url `{url}/bot`), files
 at `{url}/file/bot{token}/{file_path}`. Unknown methods answer 404, another token 401.
 Failures on demand: `fail_next` answers the next call(s) of a method with an error status,
-`drop_next` closes the connection without an answer (optionally after doing the work).
+`drop_next` closes the connection without an answer (optionally after doing the work),
+`fail_for` opens an outage window (error statuses or unanswered calls) that `outage_over` ends.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import inspect
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -54,6 +55,7 @@ from .world import BotWorld
 
 TEST_TOKEN = "123456:fake-token-for-tests-only-not-real"
 _THREAD_JOIN_SECONDS = 10.0
+_HANG_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,22 @@ class _Fault:
     error: ApiError | None = None
     drop: bool = False
     after_delivery: bool = False
+
+
+@dataclass(frozen=True)
+class _Outage:
+    until: float
+    status: int
+    methods: frozenset[str] | None
+    timeout: bool
+
+    def covers(self, method: str) -> bool:
+        """Whether a call of `method` made now falls in the outage."""
+        if time.monotonic() >= self.until:
+            return False
+        if self.methods is None:
+            return method != "getUpdates"
+        return method.lower() in self.methods
 
 
 class FakeBotApi(BotWorld):
@@ -95,6 +113,7 @@ class FakeBotApi(BotWorld):
         self._port = port
         self._runner: web.AppRunner | None = None
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
+        self._outage: _Outage | None = None
 
     # Lifecycle
 
@@ -204,6 +223,28 @@ class FakeBotApi(BotWorld):
         """
         self._queue_fault(method, _Fault(drop=True, after_delivery=after_delivery), times)
 
+    def fail_for(
+        self,
+        seconds: float,
+        *,
+        status: int = 502,
+        methods: Iterable[str] | None = None,
+        timeout: bool = False,
+    ) -> None:
+        """An outage: for `seconds` from now, calls of `methods` fail and take no effect.
+
+        `methods` defaults to every method but getUpdates. Calls answer HTTP `status` with
+        Telegram-like JSON ("Bad Gateway" for 502) or, with `timeout`, get no answer until the
+        client gives up (its read timeout) and closes the connection. Either way they are
+        recorded in `requests` (answered ones in `errors` too). A new window replaces the last.
+        """
+        names = None if methods is None else _method_names(methods)
+        self._outage = _Outage(time.monotonic() + seconds, status, names, timeout)
+
+    def outage_over(self) -> None:
+        """End the fail_for window now; calls already left unanswered stay unanswered."""
+        self._outage = None
+
     def _queue_fault(self, method: str, fault: _Fault, times: int) -> None:
         self._faults[method.lower()].extend([fault] * times)
 
@@ -232,6 +273,9 @@ class FakeBotApi(BotWorld):
     async def _run(
         self, request: web.Request, method: str, handler: methods.Handler, call: methods.Call
     ) -> web.StreamResponse:
+        outage = self._outage
+        if outage and outage.covers(method):
+            return await self._suffer(request, method, outage)
         fault = self._take_fault(method) or _Fault()
         if fault.drop and not fault.after_delivery:
             return _drop(request)
@@ -244,6 +288,16 @@ class FakeBotApi(BotWorld):
         if fault.drop:
             return _drop(request)
         return web.json_response({"ok": True, "result": result})
+
+    async def _suffer(
+        self, request: web.Request, method: str, outage: _Outage
+    ) -> web.StreamResponse:
+        if not outage.timeout:
+            return self._error(method, injected(outage.status, None, None))
+        # The client's read timeout ends the wait: aiohttp cancels a handler whose client left.
+        while not self._closing:
+            await self._changed.wait(_HANG_POLL_SECONDS)
+        return _drop(request)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
@@ -258,6 +312,15 @@ class FakeBotApi(BotWorld):
         self.errors.append(record)
         self._changed.fire()
         return web.json_response(error.payload(), status=error.status)
+
+
+def _method_names(names: Iterable[str]) -> frozenset[str]:
+    """Lower-cased names of known methods; a typo raises instead of silently never matching."""
+    listed = list(names)
+    unknown = [name for name in listed if methods.lookup(name) is None]
+    if unknown:
+        raise ValueError(f"the fake implements no methods {unknown}")
+    return frozenset(name.lower() for name in listed)
 
 
 def _drop(request: web.Request) -> web.StreamResponse:

@@ -23,11 +23,13 @@ from .errors import (
     DEACTIVATED,
     QUERY_TOO_OLD,
     bad_request,
+    chat_migrated,
     forbidden,
+    not_enough_rights,
 )
 from .limits import FloodControl, RateLimits
 from .model import JSON, ApiCall, BotMessage, CallbackAnswer, ErrorRecord, StoredFile, Upload
-from .people import FakeGroup, FakeUser
+from .people import GROUP_ADMIN, FakeGroup, FakeUser
 
 T = TypeVar("T")
 MessageMatch = Callable[[BotMessage], bool]
@@ -35,6 +37,38 @@ MessageMatch = Callable[[BotMessage], bool]
 # Conditions may depend on state outside the fake (a database), so waiters also poll.
 _POLL_SECONDS = 0.02
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+# Supergroup ids are -100 followed by at least ten digits.
+_MAX_SUPERGROUP_ID = -1_000_000_000_000
+
+# The bot's Bot API ChatMember in a chat, without its "user" field.
+_MEMBER: JSON = {"status": "member"}
+_KICKED: JSON = {"status": "kicked", "until_date": 0}
+_RESTRICTED: JSON = {
+    "status": "restricted",
+    "is_member": True,
+    **dict.fromkeys(
+        (
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_react_to_messages",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
+            "can_manage_topics",
+            "can_edit_tag",
+        ),
+        False,
+    ),
+    "until_date": 0,
+}
 
 
 class _Signal:
@@ -62,6 +96,8 @@ class Chat:
     messages: list[BotMessage] = field(default_factory=list)
     incoming: dict[int, JSON] = field(default_factory=dict)
     forbidden: str | None = None
+    migrated_to: int | None = None
+    bot_member: JSON = field(default_factory=lambda: _MEMBER)
     last_message_id: int = 0
 
     @property
@@ -73,6 +109,11 @@ class Chat:
     def is_group(self) -> bool:
         """Whether this is a group or supergroup."""
         return self.api["type"] != "private"
+
+    @property
+    def can_send(self) -> bool:
+        """Whether the bot's rights here let it send messages."""
+        return self.bot_member.get("can_send_messages", True)
 
     def next_message_id(self) -> int:
         """Allocate the next message id; bot and user messages share one sequence per chat."""
@@ -158,41 +199,79 @@ class BotWorld:
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends answer 403 and the bot gets a my_chat_member update."""
-        self._set_forbidden(user_id, BLOCKED)
-        self._push_member_update(user_id, old="member", new="kicked")
+        user = self._users[user_id]
+        chat = self._chat(user.chat_id)
+        chat.forbidden = BLOCKED
+        self._change_bot_member(chat, user.to_api(), _KICKED)
 
     def unblock(self, user_id: int) -> None:
         """The user restarts the bot after blocking it."""
-        self._set_forbidden(user_id, None)
-        self._push_member_update(user_id, old="kicked", new="member")
+        user = self._users[user_id]
+        chat = self._chat(user.chat_id)
+        chat.forbidden = None
+        self._change_bot_member(chat, user.to_api(), _MEMBER)
 
     def deactivate(self, user_id: int) -> None:
         """The user deletes their account: sends answer 403 "user is deactivated"."""
-        self._set_forbidden(user_id, DEACTIVATED)
+        self._chat(self._users[user_id].chat_id).forbidden = DEACTIVATED
 
-    def kick_bot(self, chat_id: int) -> None:
-        """The bot is removed from a group: sends there answer 403."""
-        chat = self._chat(chat_id)
+    def kick_bot(self, chat_id: int, *, by: FakeUser | None = None) -> None:
+        """`by` (default GROUP_ADMIN) removes the bot from a group.
+
+        Writes there answer 403 and the bot gets a my_chat_member update (status "kicked").
+        """
+        chat = self._group(chat_id)
         chat.forbidden = f"bot was kicked from the {chat.api['type']} chat"
+        self._change_bot_member(chat, _actor(by), _KICKED)
 
-    def _set_forbidden(self, user_id: int, reason: str | None) -> None:
-        self._chat(self._users[user_id].chat_id).forbidden = reason
+    def restrict_bot(self, chat_id: int, *, by: FakeUser | None = None) -> None:
+        """`by` (default GROUP_ADMIN) takes the bot's right to post in a group.
 
-    def _push_member_update(self, user_id: int, old: str, new: str) -> None:
-        user = self._users[user_id]
+        Sends there answer 400 "not enough rights to send ... to the chat" and the bot gets a
+        my_chat_member update (status "restricted"). Edits and deletions keep working.
+        """
+        self._change_bot_member(self._group(chat_id), _actor(by), _RESTRICTED)
+
+    def unrestrict_bot(self, chat_id: int, *, by: FakeUser | None = None) -> None:
+        """`by` (default GROUP_ADMIN) gives the bot its rights back; a my_chat_member update too."""
+        self._change_bot_member(self._group(chat_id), _actor(by), _MEMBER)
+
+    def migrate_group(
+        self, chat_id: int, new_chat_id: int, *, by: FakeUser | None = None
+    ) -> FakeGroup:
+        """`by` (default GROUP_ADMIN) upgrades a group to a supergroup with id `new_chat_id`.
+
+        Writes to the old id then answer 400 with parameters.migrate_to_chat_id; the bot gets
+        Telegram's two service messages (migrate_to_chat_id in the old chat,
+        migrate_from_chat_id in the new one). Returns the new supergroup.
+        """
+        old = self._group(chat_id)
+        if old.api["type"] != "group" or old.migrated_to is not None:
+            raise ValueError(f"chat {chat_id} is not a group that can still be upgraded")
+        if new_chat_id > _MAX_SUPERGROUP_ID:
+            raise ValueError(f"supergroup id {new_chat_id} must look like -100XXXXXXXXXX")
+        supergroup = self.add_group(new_chat_id, old.api["title"], supergroup=True)
+        old.migrated_to = new_chat_id
+        actor = _actor(by)
+        self._post(old, actor, {"migrate_to_chat_id": new_chat_id})
+        self._post(self._chat(new_chat_id), actor, {"migrate_from_chat_id": chat_id})
+        return supergroup
+
+    def _group(self, chat_id: int) -> Chat:
+        chat = self._chat(chat_id)
+        if not chat.is_group:
+            raise ValueError(f"chat {chat_id} is not a group")
+        return chat
+
+    def _change_bot_member(self, chat: Chat, actor: JSON, new: JSON) -> None:
+        old, chat.bot_member = chat.bot_member, new
         bot = self.bot_user()
-
-        def member(status: str) -> JSON:
-            return {"user": bot, "status": status} | (
-                {"until_date": 0} if status == "kicked" else {}
-            )
-
         update = {
-            "chat": user.private_chat(),
-            "from": user.to_api(),
+            "chat": chat.api,
+            "from": actor,
             "date": self.now(),
-            "old_chat_member": member(old),
-            "new_chat_member": member(new),
+            "old_chat_member": {"user": bot, **old},
+            "new_chat_member": {"user": bot, **new},
         }
         self._push_update("my_chat_member", update)
 
@@ -222,6 +301,13 @@ class BotWorld:
         if not found:
             raise AssertionError(f"the bot sent no message {message_id} to chat {chat_id}")
         return found[0]
+
+    def count_sends(self, chat_id: int) -> int:
+        """How many sendMessage calls took effect in the chat, later deletions included.
+
+        A call whose answer drop_next(after_delivery=True) lost counts: Telegram delivered it.
+        """
+        return sum(1 for m in self._chat(chat_id).messages if not (m.document or m.photo))
 
     def sent_to(self, chat_id: int) -> list[str]:
         """The texts (captions for media) of the bot's messages in the chat."""
@@ -309,16 +395,7 @@ class BotWorld:
         chat = self._chat(chat_id)
         _require_reachable(chat)
         chat.started = True
-        message = {
-            "message_id": chat.next_message_id(),
-            "from": sender.to_api(),
-            "chat": chat.api,
-            "date": self.now(),
-            **content,
-        }
-        chat.incoming[message["message_id"]] = message
-        self._push_update("message", message)
-        return message
+        return self._post(chat, sender.to_api(), content)
 
     def user_edit(self, chat_id: int, sender: FakeUser, message_id: int, content: JSON) -> JSON:
         """Replace the text of one of `sender`'s messages and queue an edited_message update."""
@@ -408,14 +485,21 @@ class BotWorld:
         chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise bad_request(CHAT_NOT_FOUND)
+        if writing and chat.migrated_to is not None:
+            raise chat_migrated(chat.migrated_to)
         if writing and chat.forbidden:
             raise forbidden(chat.forbidden)
         if not chat.started:
             raise bad_request(CHAT_NOT_FOUND)
         return chat
 
-    def admit_send(self, chat: Chat) -> None:
-        """Count a send against the flood limits when they are enforced."""
+    def admit_send(self, chat: Chat, content: str) -> None:
+        """Refuse a send the bot's rights do not allow, else count it against enforced limits.
+
+        `content` names what is sent as Telegram's refusal does: "text messages", "documents".
+        """
+        if not chat.can_send:
+            raise not_enough_rights(content)
         if self._flood:
             self._flood.admit(chat.id, chat.is_group)
 
@@ -573,6 +657,18 @@ class BotWorld:
             raise AssertionError(f"chat {chat_id} was never registered with the fake")
         return chat
 
+    def _post(self, chat: Chat, sender: JSON, content: JSON) -> JSON:
+        message = {
+            "message_id": chat.next_message_id(),
+            "from": sender,
+            "chat": chat.api,
+            "date": self.now(),
+            **content,
+        }
+        chat.incoming[message["message_id"]] = message
+        self._push_update("message", message)
+        return message
+
     def _push_update(self, kind: str, payload: JSON) -> None:
         self._updates.append({"update_id": next(self._update_ids), kind: payload})
         self._changed.fire()
@@ -593,7 +689,13 @@ class BotWorld:
         return list(self._updates)
 
 
+def _actor(by: FakeUser | None) -> JSON:
+    return by.to_api() if by else dict(GROUP_ADMIN)
+
+
 def _require_reachable(chat: Chat) -> None:
+    if chat.migrated_to is not None:
+        raise AssertionError(f"chat {chat.id} became supergroup {chat.migrated_to}; act there")
     if chat.forbidden:
         raise AssertionError(f"chat {chat.id} cannot act: {chat.forbidden}; unblock first")
 
