@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
-from telegram import Update
+from telegram.error import InvalidToken
 
 from bot.app import build_application
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.protocol import Protocol, ProtocolError, load_protocol
+from bot.delivery.lifecycle import RunningBot
+from bot.logs import configure_logging
 from bot.summary import describe_protocol
 from storage.db import make_engine, migrate
+
+log = logging.getLogger("bot")
 
 USAGE = "usage: python -m bot [run|check]"
 
@@ -40,23 +46,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(settings: Settings, protocol: Protocol) -> int:
-    """Migrate the database and poll Telegram until stopped."""
-    configure_logging(settings.log_level)
+    """Migrate the database and serve Telegram until SIGTERM or SIGINT."""
+    configure_logging(settings.log_level, settings.bot_token, settings.library_log_level)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    application = build_application(settings, protocol, engine)
-    # Pending updates are kept: answers given while the bot was down still count.
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    try:
+        asyncio.run(serve(settings, protocol, engine))
+    except InvalidToken:
+        print("error: TELEGRAM_BOT_TOKEN was refused by Telegram", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
     return 0
 
 
-def configure_logging(level: str) -> None:
-    """Plain logs on stderr; httpx is silenced because it logs URLs with the bot token."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+async def serve(settings: Settings, protocol: Protocol, engine) -> None:
+    """Run the bot until a stop signal; pending updates are never dropped."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    running = RunningBot(build_application(settings, protocol, engine))
+    await running.start()
+    try:
+        await running.until_stopped(stop)
+    finally:
+        log.info("stopping")
+        await running.stop()
 
 
 def describe_settings(settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""Wiring: build the Application with its handlers, jobs, rate limiter and error handler."""
+"""Wiring: build the Application with its handlers, update processor and error handler."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ import logging
 from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot import dispatcher
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.protocol import Protocol
+from bot.delivery.processor import ChatOrderedProcessor, FloodLimit
 from bot.handlers import coordinator, patient, staff
 from bot.runtime import RUNTIME_KEY, Runtime
 
@@ -32,19 +32,29 @@ ACKNOWLEDGE_BUTTONS = r"^k:"
 
 
 def build_application(
-    settings: Settings, protocol: Protocol, engine: Engine, clock: Clock | None = None
+    settings: Settings,
+    protocol: Protocol,
+    engine: Engine,
+    clock: Clock | None = None,
+    flood: FloodLimit | None = None,
 ) -> Application:
-    """The bot, ready for run_polling (or for a test to drive): handlers, jobs, limits."""
+    """The bot's Application: handlers, per-chat ordered concurrency, error handler.
+
+    It has no Updater and no JobQueue: bot.delivery fetches updates into the inbox, sends
+    the outbox and runs the dispatcher (see bot.delivery.lifecycle.RunningBot).
+    """
+    runtime = Runtime(settings, protocol, engine, clock or SystemClock())
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        .post_init(on_start)
+        .updater(None)
+        .job_queue(None)
+        .concurrent_updates(ChatOrderedProcessor(runtime, flood))
         .build()
     )
-    application.bot_data[RUNTIME_KEY] = Runtime(settings, protocol, engine, clock or SystemClock())
+    application.bot_data[RUNTIME_KEY] = runtime
     add_handlers(application)
     return application
 
@@ -60,6 +70,7 @@ def add_handlers(application: Application) -> None:
         "report": patient.report,
         "help": staff.help_command,
         "enroll": coordinator.enroll,
+        "reinvite": coordinator.reinvite,
         "infusion": coordinator.infusion,
     }
     for name, callback in commands.items():
@@ -71,21 +82,18 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(patient.on_consent, pattern=CONSENT_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_acknowledge, pattern=ACKNOWLEDGE_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
+    application.add_handler(
+        ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     application.add_handler(MessageHandler(private & messages_only & filters.TEXT, patient.on_text))
     application.add_handler(MessageHandler(private & messages_only, patient.on_other_content))
     application.add_error_handler(on_error)
 
 
-async def on_start(application: Application) -> None:
-    """post_init: start the dispatcher, whose first run catches up on missed work."""
-    dispatcher.start_dispatcher(application, application.bot_data[RUNTIME_KEY])
-    log.info("bot started as @%s", application.bot.username)
-
-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an error once, by type and place only: no tokens, names or answers."""
     error = context.error
-    where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
+    where = f"update {update.update_id}" if isinstance(update, Update) else "a task"
     frame = error.__traceback__
     while frame is not None and frame.tb_next is not None:
         frame = frame.tb_next

@@ -39,6 +39,7 @@ class Settings:
     clinic_timezone: ZoneInfo = ZoneInfo("UTC")
     protocol_file: Path = DEFAULT_PROTOCOL_PATH
     log_level: str = "INFO"
+    library_log_level: str = "INFO"
     invite_valid_days: int = 7
     dispatch_interval_seconds: float = 30.0
 
@@ -67,7 +68,10 @@ def load_settings(env: Mapping[str, str] | None = None, require_token: bool = Tr
         staff_alert_chat_id=_optional_int(env, "STAFF_ALERT_CHAT_ID"),
         clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
         protocol_file=_protocol_file(env.get("PROTOCOL_FILE", "").strip()),
-        log_level=_log_level(env.get("LOG_LEVEL", "").strip() or "INFO"),
+        log_level=_log_level("LOG_LEVEL", env.get("LOG_LEVEL", "").strip() or "INFO"),
+        library_log_level=_log_level(
+            "LIBRARY_LOG_LEVEL", env.get("LIBRARY_LOG_LEVEL", "").strip() or "INFO"
+        ),
         invite_valid_days=_positive_int(env, "INVITE_VALID_DAYS", 7),
         dispatch_interval_seconds=_positive_int(env, "DISPATCH_INTERVAL_SECONDS", 30),
     )
@@ -128,8 +132,8 @@ def _protocol_file(raw: str) -> Path:
     return path
 
 
-def _log_level(name: str) -> str:
+def _log_level(variable: str, name: str) -> str:
     level = name.upper()
     if level not in logging.getLevelNamesMapping():
-        raise ConfigError("LOG_LEVEL", f"{name!r} is not a level like INFO or DEBUG")
+        raise ConfigError(variable, f"{name!r} is not a level like INFO or DEBUG")
     return level

@@ -1,5 +1,7 @@
 """Inline keyboards and their compact callback data.
 
+Keyboards are plain data (rows of (label, callback data) pairs), so that services can queue
+them in the outbox without Telegram; the sender turns them into Telegram's markup.
 Callback data is at most 64 bytes, so it carries only an action letter and small numbers or
 ids: "a:<check-in>:<question>:<choice index>". Nothing in it is trusted: handlers check the
 sender, the check-in's owner and whether the question is still open.
@@ -11,12 +13,12 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot import texts
 from bot.core.protocol import Question
 
 MAX_CALLBACK_BYTES = 64
+Button = tuple[str, str]  # label, callback data
+Keyboard = list[list[Button]]
 _FIELD = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
 
@@ -86,13 +88,11 @@ def _number(text: str) -> int:
     return int(text)
 
 
-def _button(label: str, callback: Callback) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback.encode())
+def _button(label: str, callback: Callback) -> Button:
+    return (label, callback.encode())
 
 
-def single_answer_keyboard(
-    check_in_id: int, question: Question, can_go_back: bool
-) -> InlineKeyboardMarkup:
+def single_answer_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard:
     """Buttons for a scale (in rows of up to six), a choice (one a row) or yes/no."""
     choices = [
         _button(c.label, Callback(Action.ANSWER, check_in_id, question.id, i))
@@ -104,20 +104,18 @@ def single_answer_keyboard(
         width = 2
     rows = [choices[i : i + width] for i in range(0, len(choices), width)]
     if can_go_back:
-        rows += back_keyboard(check_in_id, question).inline_keyboard
-    return InlineKeyboardMarkup(rows)
+        rows += back_keyboard(check_in_id, question)
+    return rows
 
 
-def back_keyboard(check_in_id: int, question: Question) -> InlineKeyboardMarkup:
+def back_keyboard(check_in_id: int, question: Question) -> Keyboard:
     """Only the "change last answer" button (under a free-text question)."""
-    return InlineKeyboardMarkup(
-        [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
-    )
+    return [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
 
 
 def multi_keyboard(
     check_in_id: int, question: Question, ticked: list[str], can_go_back: bool
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """A checklist: one option a row with its tick box, then Done (or None of these)."""
     rows = [
         [
@@ -131,39 +129,31 @@ def multi_keyboard(
     done = texts.done_button(len(ticked))
     rows.append([_button(done, Callback(Action.DONE, check_in_id, question.id))])
     if can_go_back:
-        rows += back_keyboard(check_in_id, question).inline_keyboard
-    return InlineKeyboardMarkup(rows)
+        rows += back_keyboard(check_in_id, question)
+    return rows
 
 
-def severity_keyboard(
-    check_in_id: int, question: Question, item_index: int
-) -> InlineKeyboardMarkup:
+def severity_keyboard(check_in_id: int, question: Question, item_index: int) -> Keyboard:
     """The severity choices for one ticked item."""
-    return InlineKeyboardMarkup(
+    return [
         [
-            [
-                _button(s.label, Callback(Action.SEVERITY, check_in_id, question.id, item_index, i))
-                for i, s in enumerate(question.severities[j : j + 2], start=j)
-            ]
-            for j in range(0, len(question.severities), 2)
+            _button(s.label, Callback(Action.SEVERITY, check_in_id, question.id, item_index, i))
+            for i, s in enumerate(question.severities[j : j + 2], start=j)
         ]
-    )
+        for j in range(0, len(question.severities), 2)
+    ]
 
 
-def consent_keyboard(invite_id: int) -> InlineKeyboardMarkup:
+def consent_keyboard(invite_id: int) -> Keyboard:
     """I agree / No thanks under the consent text."""
-    return InlineKeyboardMarkup(
+    return [
         [
-            [
-                _button(texts.CONSENT_YES, Callback(Action.CONSENT, invite_id, index=1)),
-                _button(texts.CONSENT_NO, Callback(Action.CONSENT, invite_id, index=0)),
-            ]
+            _button(texts.CONSENT_YES, Callback(Action.CONSENT, invite_id, index=1)),
+            _button(texts.CONSENT_NO, Callback(Action.CONSENT, invite_id, index=0)),
         ]
-    )
+    ]
 
 
-def acknowledge_keyboard(alert_id: int) -> InlineKeyboardMarkup:
+def acknowledge_keyboard(alert_id: int) -> Keyboard:
     """The Acknowledge button under a staff alert."""
-    return InlineKeyboardMarkup(
-        [[_button(texts.ACKNOWLEDGE_BUTTON, Callback(Action.ACKNOWLEDGE, alert_id))]]
-    )
+    return [[_button(texts.ACKNOWLEDGE_BUTTON, Callback(Action.ACKNOWLEDGE, alert_id))]]

@@ -1,22 +1,25 @@
-"""What every handler and job shares: settings, protocol, database and clock."""
+"""What every handler, service and background task shares: settings, protocol, database, clock."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from telegram.ext import CallbackContext
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.protocol import Protocol
 from storage.db import session_scope
+from storage.repository import OUTBOX_TOUCHED
 
 RUNTIME_KEY = "runtime"
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass
@@ -27,19 +30,15 @@ class Runtime:
     protocol: Protocol
     engine: Engine
     clock: Clock
-    # Alert ids being delivered right now, so that a handler and the dispatcher never both
-    # send the same alert (they share one event loop).
-    alerts_in_flight: set[int] = field(default_factory=set)
-    # The safety-interval run and a wake-up run must not interleave their sends.
-    dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by the running bot (bot.delivery.lifecycle): wake the sender or the dispatcher now.
+    wake_sender: Callable[[], None] = field(default=_nothing)
+    wake_dispatcher: Callable[[], None] = field(default=_nothing)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One short transaction."""
+        """One short transaction; messages it queued are sent as soon as it commits."""
         with session_scope(self.engine) as session:
             yield session
-
-
-def runtime_of(context: CallbackContext) -> Runtime:
-    """The Runtime of the application running this callback."""
-    return context.application.bot_data[RUNTIME_KEY]
+            touched = session.info.pop(OUTBOX_TOUCHED, False)
+        if touched:
+            self.wake_sender()

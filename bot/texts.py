@@ -223,3 +223,40 @@ HELP_COORDINATOR = (
 def help_for(role: str) -> str:
     """The /help text for a staff role."""
     return HELP_CLINICIAN if role == "clinician" else HELP_COORDINATOR
+
+
+def group_unreachable(why: str) -> str:
+    """First line of a staff message re-sent privately because the staff group failed."""
+    return f"⚠️ Sent to you privately: the staff group could not take it ({why})."
+
+
+def group_lost(why: str) -> str:
+    """Admins' notice that the bot can no longer post in the staff group."""
+    return (
+        f"⚠️ I can no longer post alerts in the staff group ({why}). Until it is fixed, "
+        "alerts come to admins privately. Add me back (with the right to post) or change "
+        "STAFF_ALERT_CHAT_ID."
+    )
+
+
+def invite_still_open(ref: str, expires: datetime, tz: ZoneInfo) -> str:
+    """/enroll for a patient whose invite link is still open: nothing is replaced."""
+    return (
+        f"{ref} already has an open invite link, valid until {format_time(expires, tz)}. "
+        f"Nothing was changed. If that link was lost, send /reinvite {ref} to replace it "
+        "(the old link then stops working)."
+    )
+
+
+def infusion_already_recorded(ref: str, started: datetime, tz: ZoneInfo) -> str:
+    """A repeated /infusion for the same start: the first one stands."""
+    return (
+        f"An infusion for {ref} starting {format_time(started, tz)} was recorded a moment ago; "
+        "nothing was changed."
+    )
+
+
+SLOW_DOWN = (
+    "You are sending messages very fast, so I will not answer each one for a moment. "
+    "Everything you send is kept. If you feel very unwell, call emergency services now."
+)

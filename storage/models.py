@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -70,11 +70,14 @@ class CheckInStatus(StrEnum):
     SENT = "sent"
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
+    PARTIAL = "partial"  # answered in part when its window closed: the answers count
     MISSED = "missed"
     CANCELLED = "cancelled"
 
 
 OPEN_CHECK_IN = (CheckInStatus.SENT, CheckInStatus.IN_PROGRESS)
+UNFINISHED_CHECK_IN = (CheckInStatus.PENDING, *OPEN_CHECK_IN)
+ANSWERED_CHECK_IN = (CheckInStatus.ANSWERED, CheckInStatus.PARTIAL)
 
 
 class Patient(SQLModel, table=True):
@@ -134,19 +137,28 @@ class Infusion(SQLModel, table=True):
 class CheckIn(SQLModel, table=True):
     """A check-in due at a time; ad-hoc reports are check-ins without an infusion."""
 
+    # The dispatcher's queries: each is a range scan on one of these, whatever the table size.
+    __table_args__ = (
+        Index("ix_checkin_status_due", "status", "due_at"),
+        Index("ix_checkin_status_closes", "status", "closes_at"),
+        Index("ix_checkin_status_remind", "status", "remind_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     infusion_id: int | None = Field(default=None, foreign_key="infusion.id", index=True)
     step_id: str = Field(max_length=32)
-    status: CheckInStatus = _status(CheckInStatus.PENDING)
-    due_at: datetime = _required_at(index=True)
-    closes_at: datetime = _required_at(index=True)
+    status: CheckInStatus = Field(default=CheckInStatus.PENDING, sa_type=String(16))
+    due_at: datetime = _required_at()
+    closes_at: datetime = _required_at()
     remind_at: datetime | None = _at()
     sent_at: datetime | None = _at()
     reminded_at: datetime | None = _at()
     completed_at: datetime | None = _at()
     current_question: str | None = Field(default=None, max_length=32)
     message_id: int | None = None
+    # The outbox row carrying the newest question message: only its send records message_id.
+    message_outbox_id: int | None = None
     draft: str | None = Field(default=None, description="JSON: ticks of an unfinished multi")
 
 
@@ -205,3 +217,59 @@ class AuditEvent(SQLModel, table=True):
     patient_id: int | None = Field(default=None, foreign_key="patient.id")
     detail: str | None = Field(default=None, max_length=500)
     at: datetime = _required_at()
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update, stored before Telegram is told it arrived; handled, then marked."""
+
+    update_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    chat_id: int | None = _telegram_id(nullable=True)
+    payload: str = Field(description="the update as JSON; deleted a while after handling")
+    received_at: datetime = _required_at()
+    handled_at: datetime | None = _at(index=True)
+    outcome: str | None = Field(default=None, max_length=16)  # handled, throttled, failed
+
+
+class OutboxStatus(StrEnum):
+    """Life of an outgoing message."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # given up: the chat cannot be reached or the message is refused
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to send (or edit), written in the transaction whose change caused it."""
+
+    __table_args__ = (Index("ix_outboxmessage_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = _telegram_id(index=True)
+    method: str = Field(max_length=16)  # send, edit, buttons (redraw), clear (take buttons off)
+    purpose: str = Field(max_length=16)  # see bot.delivery.outbox.Purpose
+    priority: int = 5  # lower goes first
+    text: str | None = None
+    markup: str | None = Field(default=None, description="JSON: rows of [label, data] pairs")
+    silent: bool = False
+    edit_message_id: int | None = None
+    check_in_id: int | None = Field(default=None, foreign_key="checkin.id")
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
+    created_at: datetime = _required_at()
+    next_attempt_at: datetime = _required_at()
+    attempts: int = 0
+    first_failed_at: datetime | None = _at()
+    last_error: str | None = Field(default=None, max_length=200)
+    fallback_sent: bool = False
+    sent_at: datetime | None = _at()
+    message_id: int | None = None
+
+
+class BotSetting(SQLModel, table=True):
+    """Facts the bot learns while running (a staff group's new id after a migration)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
+    updated_at: datetime = _required_at()

@@ -11,26 +11,33 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    ANSWERED_CHECK_IN,
     OPEN_CHECK_IN,
+    UNFINISHED_CHECK_IN,
     Alert,
     AlertDelivery,
     Answer,
     AuditEvent,
+    BotSetting,
     CheckIn,
     CheckInStatus,
+    InboxUpdate,
     Infusion,
     Invite,
+    OutboxMessage,
+    OutboxStatus,
     Patient,
     PatientStatus,
     StaffMember,
     UTCDateTime,
 )
 
-UNFINISHED_CHECK_IN = (CheckInStatus.PENDING, *OPEN_CHECK_IN)
+# Set on a session that queued messages, so that the sender is woken after its commit.
+OUTBOX_TOUCHED = "outbox_touched"
 
 
 # -- patients and invites --------------------------------------------------------------
@@ -44,6 +51,34 @@ def patient_by_ref(session: Session, clinic_ref: str) -> Patient | None:
 def patient_by_telegram_id(session: Session, user_id: int) -> Patient | None:
     """The patient linked to this Telegram user."""
     return session.exec(select(Patient).where(Patient.telegram_user_id == user_id)).first()
+
+
+def patient_by_chat_id(session: Session, chat_id: int) -> Patient | None:
+    """The patient whose private chat this is."""
+    return session.exec(select(Patient).where(Patient.chat_id == chat_id)).first()
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    """The patient with this id (it must exist)."""
+    return session.get_one(Patient, patient_id)
+
+
+def open_invite_of(session: Session, patient_id: int, now: datetime) -> Invite | None:
+    """The patient's newest invite that is neither used nor expired."""
+    return session.exec(
+        select(Invite)
+        .where(
+            Invite.patient_id == patient_id,
+            col(Invite.used_at).is_(None),
+            Invite.expires_at > now,
+        )
+        .order_by(col(Invite.created_at).desc())
+    ).first()
+
+
+def get_invite(session: Session, invite_id: int) -> Invite | None:
+    """The invite with this id, if any."""
+    return session.get(Invite, invite_id)
 
 
 def create_patient(
@@ -194,6 +229,15 @@ def record_infusion(
     return infusion, cancelled
 
 
+def latest_infusion(session: Session, patient_id: int) -> Infusion | None:
+    """The patient's most recently recorded infusion."""
+    return session.exec(
+        select(Infusion)
+        .where(Infusion.patient_id == patient_id)
+        .order_by(col(Infusion.recorded_at).desc(), col(Infusion.id).desc())
+    ).first()
+
+
 def cancel_pending(session: Session, infusion_id: int) -> int:
     """Cancel an infusion's check-ins not yet sent; returns how many."""
     rows = session.exec(
@@ -217,11 +261,26 @@ def check_ins_of(session: Session, infusion_id: int) -> list[CheckIn]:
     )
 
 
-def check_ins_to_send(session: Session, now: datetime, limit: int = 100) -> list[CheckIn]:
+def get_check_in(session: Session, check_in_id: int) -> CheckIn | None:
+    """The check-in with this id, if any."""
+    return session.get(CheckIn, check_in_id)
+
+
+def add_report(
+    session: Session, *, patient_id: int, step_id: str, now: datetime, closes_at: datetime
+) -> CheckIn:
+    """An ad-hoc report: a check-in of no infusion, open at once."""
+    report = CheckIn(patient_id=patient_id, step_id=step_id, due_at=now, closes_at=closes_at)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def due_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
     """Pending check-ins of active patients that are due and whose window is open."""
     return list(
         session.exec(
-            select(CheckIn)
+            select(CheckIn.id)
             .join(Patient)
             .where(
                 CheckIn.status == CheckInStatus.PENDING,
@@ -235,18 +294,52 @@ def check_ins_to_send(session: Session, now: datetime, limit: int = 100) -> list
     )
 
 
-def check_ins_to_close(session: Session, now: datetime) -> list[CheckIn]:
-    """Unfinished check-ins whose window has closed."""
+def claim_check_in(
+    session: Session, check_in_id: int, expected: Iterable[CheckInStatus], new: CheckInStatus
+) -> CheckIn | None:
+    """Compare-and-set: move the check-in to `new` if its status is still one of `expected`.
+
+    Returns the fresh row when this call made the change, else None.
+    """
+    changed = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.id) == check_in_id, col(CheckIn.status).in_(list(expected)))
+        .values(status=new)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        return None
+    return session.get(CheckIn, check_in_id, populate_existing=True)
+
+
+def expired_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    """Unfinished check-ins whose window has closed, oldest first, at most `limit`."""
     return list(
         session.exec(
-            select(CheckIn)
+            select(CheckIn.id)
             .where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN), CheckIn.closes_at <= now)
             .order_by(CheckIn.closes_at)
+            .limit(limit)
         )
     )
 
 
-def check_ins_to_remind(session: Session, now: datetime) -> list[CheckIn]:
+def record_question_message(
+    session: Session, check_in_id: int, outbox_id: int, message_id: int
+) -> bool:
+    """Note the sent question's message id, unless a newer message has replaced it since."""
+    return (
+        session.execute(
+            update(CheckIn)
+            .where(col(CheckIn.id) == check_in_id, col(CheckIn.message_outbox_id) == outbox_id)
+            .values(message_id=message_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def check_ins_to_remind(session: Session, now: datetime, limit: int) -> list[CheckIn]:
     """Open check-ins whose reminder is due and not yet sent."""
     return list(
         session.exec(
@@ -260,6 +353,7 @@ def check_ins_to_remind(session: Session, now: datetime) -> list[CheckIn]:
                 CheckIn.closes_at > now,
                 Patient.status == PatientStatus.ACTIVE,
             )
+            .limit(limit)
         )
     )
 
@@ -301,7 +395,12 @@ def next_wakeup(session: Session) -> datetime | None:
     """The earliest moment at which the dispatcher has something to do."""
     candidates = [
         session.exec(
-            select(func.min(CheckIn.due_at)).where(CheckIn.status == CheckInStatus.PENDING)
+            select(func.min(CheckIn.due_at))
+            .join(Patient)
+            .where(
+                CheckIn.status == CheckInStatus.PENDING,
+                Patient.status == PatientStatus.ACTIVE,
+            )
         ).one(),
         session.exec(
             select(func.min(CheckIn.closes_at)).where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
@@ -335,7 +434,7 @@ def missed_in_a_row(session: Session, patient_id: int) -> int:
         .where(
             CheckIn.patient_id == patient_id,
             col(CheckIn.infusion_id).is_not(None),
-            col(CheckIn.status).in_((CheckInStatus.ANSWERED, CheckInStatus.MISSED)),
+            col(CheckIn.status).in_((*ANSWERED_CHECK_IN, CheckInStatus.MISSED)),
         )
         .order_by(col(CheckIn.closes_at).desc())
     )
@@ -395,7 +494,7 @@ def earlier_answers(session: Session, check_in: CheckIn, baseline_step: str | No
         select(CheckIn)
         .where(
             CheckIn.infusion_id == check_in.infusion_id,
-            CheckIn.status == CheckInStatus.ANSWERED,
+            col(CheckIn.status).in_(ANSWERED_CHECK_IN),
             CheckIn.due_at < check_in.due_at,
             CheckIn.step_id != (baseline_step or ""),
         )
@@ -476,25 +575,45 @@ def deliveries_of(session: Session, alert_id: int) -> list[AlertDelivery]:
     )
 
 
-def acknowledge(session: Session, alert: Alert, user_id: int, now: datetime) -> bool:
-    """Mark an alert acknowledged; False when someone already did."""
-    if alert.acknowledged_at is not None:
-        return False
-    alert.acknowledged_by = user_id
-    alert.acknowledged_at = now
-    return True
+def get_alert(session: Session, alert_id: int) -> Alert | None:
+    """The alert with this id, if any."""
+    return session.get(Alert, alert_id)
 
 
-def alerts_to_escalate(session: Session, now: datetime) -> list[Alert]:
+def acknowledge_alert(session: Session, alert_id: int, user_id: int, now: datetime) -> bool:
+    """Compare-and-set: acknowledge the alert; False when someone already had."""
+    changed = session.execute(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.acknowledged_at).is_(None))
+        .values(acknowledged_by=user_id, acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire_all()
+    return changed == 1
+
+
+def mark_staff_notified(session: Session, alert_id: int, now: datetime) -> None:
+    """The first staff copy of the alert was delivered (a message id came back)."""
+    session.execute(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.staff_notified_at).is_(None))
+        .values(staff_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def alerts_to_escalate(session: Session, now: datetime, limit: int) -> list[Alert]:
     """Unacknowledged alerts whose escalation time has come."""
     return list(
         session.exec(
-            select(Alert).where(
+            select(Alert)
+            .where(
                 col(Alert.escalate_at).is_not(None),
                 Alert.escalate_at <= now,
                 col(Alert.escalated_at).is_(None),
                 col(Alert.acknowledged_at).is_(None),
             )
+            .limit(limit)
         )
     )
 
@@ -517,3 +636,161 @@ def audit(
             actor_telegram_id=actor, action=action, patient_id=patient_id, detail=detail, at=now
         )
     )
+
+
+# -- outbox ----------------------------------------------------------------------------
+
+
+def enqueue(session: Session, message: OutboxMessage) -> OutboxMessage:
+    """Queue a message in the caller's transaction; the sender delivers it after the commit."""
+    session.add(message)
+    session.flush()
+    session.info[OUTBOX_TOUCHED] = True
+    return message
+
+
+def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Pending messages whose next attempt has come, most urgent first, in order per chat."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def next_outbox_attempt(session: Session) -> datetime | None:
+    """When the earliest pending message may be tried."""
+    moment = session.exec(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    ).one()
+    return _as_utc(moment) if moment is not None else None
+
+
+def get_outbox_message(session: Session, message_id: int) -> OutboxMessage:
+    """One outbox row."""
+    return session.get_one(OutboxMessage, message_id)
+
+
+def fail_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
+    """Give up every pending message to a chat that cannot be reached; returns how many."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.FAILED, last_error=reason[:200])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def move_pending_to_chat(session: Session, old_chat_id: int, new_chat_id: int) -> int:
+    """Point pending messages at a chat's new id (a group that became a supergroup)."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == old_chat_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def purge_old_outbox(session: Session, before: datetime, limit: int) -> int:
+    """Delete finished messages older than `before` (they hold patient texts)."""
+    ids = select(OutboxMessage.id).where(
+        col(OutboxMessage.status) != OutboxStatus.PENDING, OutboxMessage.created_at < before
+    )
+    return session.execute(
+        delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids.limit(limit)))
+    ).rowcount
+
+
+# -- inbox -----------------------------------------------------------------------------
+
+
+def store_updates(
+    session: Session, updates: Iterable[tuple[int, int | None, str]], now: datetime
+) -> list[int]:
+    """Store (update id, chat id, JSON) rows not seen before; returns the new update ids."""
+    rows = list(updates)
+    known = set(
+        session.exec(
+            select(InboxUpdate.update_id).where(
+                col(InboxUpdate.update_id).in_([update_id for update_id, _, _ in rows])
+            )
+        )
+    )
+    fresh = []
+    for update_id, chat_id, payload in rows:
+        if update_id in known:
+            continue
+        known.add(update_id)
+        fresh.append(update_id)
+        session.add(
+            InboxUpdate(update_id=update_id, chat_id=chat_id, payload=payload, received_at=now)
+        )
+    return fresh
+
+
+def unhandled_updates(session: Session) -> list[InboxUpdate]:
+    """Updates stored but not handled (the bot stopped first), oldest first."""
+    return list(
+        session.exec(
+            select(InboxUpdate)
+            .where(col(InboxUpdate.handled_at).is_(None))
+            .order_by(InboxUpdate.update_id)
+        )
+    )
+
+
+def last_update_id(session: Session) -> int | None:
+    """The newest update id stored."""
+    return session.exec(select(func.max(InboxUpdate.update_id))).one()
+
+
+def mark_handled(session: Session, update_id: int, now: datetime, outcome: str) -> None:
+    """The update was handled (or deliberately not, as `outcome` says)."""
+    session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id)
+        .values(handled_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def purge_handled_updates(session: Session, before: datetime, limit: int) -> int:
+    """Delete handled updates older than `before` (they hold names and patients' words)."""
+    ids = select(InboxUpdate.update_id).where(
+        col(InboxUpdate.handled_at).is_not(None), InboxUpdate.handled_at < before
+    )
+    return session.execute(
+        delete(InboxUpdate).where(col(InboxUpdate.update_id).in_(ids.limit(limit)))
+    ).rowcount
+
+
+# -- learned settings ------------------------------------------------------------------
+
+
+def setting(session: Session, key: str) -> str | None:
+    """A value the bot learned while running."""
+    row = session.get(BotSetting, key)
+    return row.value if row else None
+
+
+def set_setting(session: Session, key: str, value: str, now: datetime) -> None:
+    """Remember a value across restarts."""
+    row = session.get(BotSetting, key)
+    if row is None:
+        session.add(BotSetting(key=key, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now

@@ -1,4 +1,9 @@
-"""What every audience's handlers share: knowing the sender, refusing politely, replying."""
+"""What every audience's handlers share: knowing the sender, refusing politely, replying.
+
+Handlers never send on their own: replies are queued in the outbox (bot.services.messages)
+inside the transaction of the change they report. Only button answers go straight out,
+first, because Telegram shows a spinner until they arrive.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from sqlmodel import Session
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import CallbackContext, ContextTypes
 
-from bot import notify, texts
+from bot import texts
 from bot.keyboards import BadCallback, Callback
 from bot.roles import ALL_STAFF, Role, role_of
-from bot.runtime import Runtime, runtime_of
+from bot.runtime import RUNTIME_KEY, Runtime
+from bot.services import messages
+from bot.services.messages import Purpose
 from storage import repository as repo
 from storage.models import Patient
 
@@ -23,14 +32,30 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 StaffHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Runtime, Role], Awaitable[None]]
 
 
-async def reply(update: Update, text: str) -> None:
-    """Answer the sender in the chat they wrote in."""
+def runtime_of(context: CallbackContext) -> Runtime:
+    """The Runtime of the application running this callback."""
+    return context.application.bot_data[RUNTIME_KEY]
+
+
+def reply(rt: Runtime, update: Update, text: str, session: Session | None = None) -> None:
+    """Queue an answer to the sender in the chat they wrote in (in `session`, if given)."""
     if update.effective_chat is None:
         return
+    if session is None:
+        with rt.session() as own:
+            reply(rt, update, text, own)
+        return
+    messages.send(session, rt.clock.now(), update.effective_chat.id, text, Purpose.REPLY)
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press; one too old to answer (pressed while we were down) is fine."""
     try:
-        await notify.send(update.get_bot(), update.effective_chat.id, text)
-    except notify.Undeliverable:
-        log.info("reply not delivered: chat unreachable")
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.debug("callback query not answered: %s", exc.message)
+    except NetworkError as exc:
+        log.info("callback query not answered: %s", type(exc).__name__)
 
 
 async def decode_callback(update: Update) -> Callback | None:
@@ -39,11 +64,11 @@ async def decode_callback(update: Update) -> Callback | None:
     try:
         return Callback.decode(query.data)
     except BadCallback:
-        await notify.answer_query(query, texts.STALE_BUTTON)
+        await answer_query(query, texts.STALE_BUTTON)
         return None
 
 
-async def reply_by_audience(
+def reply_by_audience(
     update: Update, rt: Runtime, staff_text: Callable[[Role], str], patient_text: str
 ) -> None:
     """Answer staff, patients and strangers each with their own text (private chats only)."""
@@ -52,12 +77,13 @@ async def reply_by_audience(
     user_id = update.effective_user.id
     with rt.session() as session:
         role = role_of(rt, session, user_id)
+        patient = repo.patient_by_telegram_id(session, user_id)
     if role is not None:
-        await reply(update, staff_text(role))
-    elif patient_of(rt, user_id) is not None:
-        await reply(update, patient_text)
+        reply(rt, update, staff_text(role))
+    elif patient is not None:
+        reply(rt, update, patient_text)
     else:
-        await reply(update, texts.STRANGER)
+        reply(rt, update, texts.STRANGER)
 
 
 def is_private(update: Update) -> bool:
@@ -71,11 +97,11 @@ def patient_of(rt: Runtime, user_id: int) -> Patient | None:
         return repo.patient_by_telegram_id(session, user_id)
 
 
-async def refuse(update: Update, rt: Runtime, action: str) -> None:
+def refuse(update: Update, rt: Runtime, action: str) -> None:
     """Refuse a staff action to a non-staff sender: one polite line, one audit row."""
     user = update.effective_user
-    patient = patient_of(rt, user.id) if user else None
     with rt.session() as session:
+        patient = repo.patient_by_telegram_id(session, user.id) if user else None
         repo.audit(
             session,
             actor=user.id if user else None,
@@ -83,8 +109,9 @@ async def refuse(update: Update, rt: Runtime, action: str) -> None:
             now=rt.clock.now(),
             patient_id=patient.id if patient else None,
         )
-    if is_private(update):
-        await reply(update, texts.STAFF_ONLY if patient else texts.STRANGER)
+        if is_private(update):
+            text = texts.STAFF_ONLY if patient else texts.STRANGER
+            messages.send(session, rt.clock.now(), update.effective_chat.id, text, Purpose.REPLY)
 
 
 def staff_command(allowed: frozenset[Role] = ALL_STAFF) -> Callable[[StaffHandler], Handler]:
@@ -99,16 +126,14 @@ def staff_command(allowed: frozenset[Role] = ALL_STAFF) -> Callable[[StaffHandle
                 return
             with rt.session() as session:
                 role = role_of(rt, session, user.id)
-            if role is None or role not in allowed:
-                name = handler.__name__
-                await (
-                    refuse(update, rt, name) if role is None else reply(update, texts.NOT_YOUR_ROLE)
-                )
-                return
-            if not is_private(update):
-                await reply(update, texts.PRIVATE_ONLY)
-                return
-            await handler(update, context, rt, role)
+            if role is None:
+                refuse(update, rt, handler.__name__)
+            elif role not in allowed:
+                reply(rt, update, texts.NOT_YOUR_ROLE)
+            elif not is_private(update):
+                reply(rt, update, texts.PRIVATE_ONLY)
+            else:
+                await handler(update, context, rt, role)
 
         return guarded
 

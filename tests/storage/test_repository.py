@@ -118,13 +118,17 @@ def test_due_close_and_remind_queries(engine):
         patient = new_patient(session, user_id=5)
         infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 4)])
         first, second = repo.check_ins_of(session, infusion.id)
-        assert [c.id for c in repo.check_ins_to_send(session, T0)] == [first.id]
-        assert repo.check_ins_to_close(session, T0 + timedelta(hours=2)) == [first]
-        first.status, first.remind_at = CheckInStatus.SENT, T0 + timedelta(hours=1)
-        assert repo.check_ins_to_remind(session, T0 + timedelta(hours=1)) == [first]
+        assert repo.due_check_in_ids(session, T0, 10) == [first.id]
+        assert repo.expired_check_in_ids(session, T0 + timedelta(hours=2), 10) == [first.id]
+        assert repo.expired_check_in_ids(session, T0 + timedelta(hours=8), 1) == [first.id]
+        claimed = repo.claim_check_in(session, first.id, [CheckInStatus.PENDING], "sent")
+        assert claimed is first and first.status == CheckInStatus.SENT
+        assert repo.claim_check_in(session, first.id, [CheckInStatus.PENDING], "sent") is None
+        first.remind_at = T0 + timedelta(hours=1)
+        assert repo.check_ins_to_remind(session, T0 + timedelta(hours=1), 10) == [first]
         assert repo.next_wakeup(session) == T0 + timedelta(hours=1)
         patient.status = PatientStatus.PAUSED
-        assert repo.check_ins_to_send(session, T0 + timedelta(hours=4)) == []
+        assert repo.due_check_in_ids(session, T0 + timedelta(hours=4), 10) == []
         assert second.status == CheckInStatus.PENDING
 
 
@@ -159,12 +163,12 @@ def test_one_alert_per_rule_and_check_in(engine):
         assert repo.create_alert(session, **kwargs) is not None
         assert repo.create_alert(session, **kwargs) is None
         assert len(session.exec(select(Alert)).all()) == 1
-        assert repo.alerts_to_escalate(session, T0 + timedelta(minutes=30))
+        assert repo.alerts_to_escalate(session, T0 + timedelta(minutes=30), 10)
         alert = session.exec(select(Alert)).one()
-        assert repo.acknowledge(session, alert, 77, T0) is True
-        assert repo.acknowledge(session, alert, 88, T0) is False
-        assert alert.acknowledged_by == 77
-        assert repo.alerts_to_escalate(session, T0 + timedelta(hours=1)) == []
+        assert repo.acknowledge_alert(session, alert.id, 77, T0) is True
+        assert repo.acknowledge_alert(session, alert.id, 88, T0) is False
+        assert repo.get_alert(session, alert.id).acknowledged_by == 77
+        assert repo.alerts_to_escalate(session, T0 + timedelta(hours=1), 10) == []
 
 
 def test_missed_in_a_row_counts_back_from_the_latest(engine):

@@ -11,8 +11,10 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import load_settings
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH, load_protocol
-from bot.dispatcher import run_due_work
-from bot.runtime import RUNTIME_KEY, Runtime
+from bot.delivery.dispatcher import run_due_work
+from bot.delivery.lifecycle import RunningBot
+from bot.delivery.pacing import NO_LIMITS, SendLimits
+from bot.runtime import Runtime
 from storage.db import make_engine, migrate
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.clock import FakeClock
@@ -23,15 +25,19 @@ COORDINATOR_ID = 9002
 
 @dataclass
 class BotUnderTest:
-    """A running bot whose clock the test moves; the dispatcher is run by the test."""
+    """A running bot whose clock the test moves; the test runs the dispatcher when it does."""
 
-    application: Application
+    running: RunningBot
     clock: FakeClock
     server: FakeBotApi
 
     @property
+    def application(self) -> Application:
+        return self.running.application
+
+    @property
     def runtime(self) -> Runtime:
-        return self.application.bot_data[RUNTIME_KEY]
+        return self.running.runtime
 
     def session(self) -> Session:
         return Session(self.runtime.engine, expire_on_commit=False)
@@ -41,13 +47,11 @@ class BotUnderTest:
             return list(session.exec(select(model).where(*where)))
 
     async def dispatch(self) -> None:
-        """Do everything due at the fake clock's time, as the dispatcher job would."""
-        await run_due_work(self.runtime, self.application.bot)
+        """Do everything due at the fake clock's time, as the dispatcher loop would."""
+        await run_due_work(self.runtime)
 
     async def stop(self) -> None:
-        await self.application.updater.stop()
-        await self.application.stop()
-        await self.application.shutdown()
+        await self.running.stop()
         self.runtime.engine.dispose()
 
 
@@ -57,8 +61,13 @@ async def start_bot(
     env: dict[str, str] | None = None,
     protocol_path: Path = DEFAULT_PROTOCOL_PATH,
     clock: FakeClock | None = None,
+    limits: SendLimits = NO_LIMITS,
 ) -> BotUnderTest:
-    """Build the application as `python -m bot` does, start it polling the fake server."""
+    """Build and start the bot as `python -m bot` does, polling the fake server.
+
+    Telegram's send limits are off unless `limits` says otherwise (pacing has its own tests,
+    against the fake's enforced limits), so that tests run at the speed of the code.
+    """
     settings = load_settings(
         {
             "TELEGRAM_BOT_TOKEN": server.token,
@@ -75,7 +84,6 @@ async def start_bot(
     migrate(engine)
     clock = clock or FakeClock()
     application = build_application(settings, load_protocol(protocol_path), engine, clock)
-    await application.initialize()
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
-    return BotUnderTest(application, clock, server)
+    running = RunningBot(application, limits, poll_seconds=1)
+    await running.start()
+    return BotUnderTest(running, clock, server)

@@ -1,0 +1,91 @@
+"""Start and stop the running bot: the application, then inbox, sender and dispatcher.
+
+Stopping (SIGTERM) stops fetching first, lets in-flight handlers and sends finish, and leaves
+whatever was fetched but not started in the inbox, where the next start picks it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram.ext import Application
+
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.inbox import LONG_POLL_SECONDS, Inbox
+from bot.delivery.pacing import SendLimits
+from bot.delivery.sender import Sender
+from bot.runtime import RUNTIME_KEY, Runtime
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 6.0
+
+
+class RunningBot:
+    """The bot's background work around a PTB Application that has no Updater of its own."""
+
+    def __init__(
+        self,
+        application: Application,
+        limits: SendLimits | None = None,
+        poll_seconds: int = LONG_POLL_SECONDS,
+    ) -> None:
+        self.application = application
+        self.runtime: Runtime = application.bot_data[RUNTIME_KEY]
+        self.sender = Sender(self.runtime, application.bot, limits)
+        self.dispatcher = Dispatcher(self.runtime)
+        self.inbox = Inbox(self.runtime, application, poll_seconds)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        """Connect, replay unhandled updates, then run inbox, sender and dispatcher."""
+        self.runtime.wake_sender = self.sender.wake
+        self.runtime.wake_dispatcher = self.dispatcher.wake
+        await self.application.initialize()
+        await self.application.start()
+        await self.inbox.replay_unhandled()
+        self._tasks = [
+            asyncio.create_task(self.sender.run(), name="sender"),
+            asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
+            asyncio.create_task(self.inbox.run(), name="inbox"),
+        ]
+        log.info("bot started as @%s", self.application.bot.username)
+
+    async def until_stopped(self, stop: asyncio.Event) -> None:
+        """Return when `stop` is set or a background task ended (its error is raised)."""
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                raise task.exception()
+
+    async def stop(self) -> None:
+        """Stop fetching, finish what is in flight, and shut down."""
+        inbox, dispatcher = self._tasks[2], self._tasks[1]
+        for task in (inbox, dispatcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        left = _drop_queued(self.application)
+        if left:
+            log.info("%d fetched updates left in the inbox for the next start", left)
+        if self.application.running:
+            await self.application.stop()
+        await self.sender.stop(STOP_GRACE_SECONDS)
+        self._tasks[0].cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._tasks[0]
+        await self.application.shutdown()
+
+
+def _drop_queued(application: Application) -> int:
+    """Take updates that no handler started off the queue (they stay unhandled in the inbox)."""
+    dropped = 0
+    while not application.update_queue.empty():
+        application.update_queue.get_nowait()
+        application.update_queue.task_done()
+        dropped += 1
+    return dropped

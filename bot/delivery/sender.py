@@ -1,0 +1,187 @@
+"""The sender: delivers outbox rows with per-chat pacing, one retry layer, and a record of
+every attempt on its row. One row's failure never holds up another chat's messages.
+
+Rows are taken most urgent first and, within a chat, in order; at most one message per chat
+is in flight, so a chat's messages arrive in the order they were queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.delivery.pacing import Pacer, SendLimits
+from bot.runtime import Runtime
+from bot.services import deliveries
+from bot.services.messages import Method
+from storage import repository as repo
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_IN_FLIGHT = 32
+IDLE_SECONDS = 5.0  # look again at least this often (retries fall due without a wake-up)
+UNREACHABLE_REASONS = ("chat not found", "user is deactivated", "peer_id_invalid")
+EDIT_ALREADY_DONE = ("message is not modified", "message to edit not found", "can't be edited")
+
+
+class Sender:
+    """Delivers the outbox; `wake()` after a commit that queued messages."""
+
+    def __init__(self, rt: Runtime, bot: Bot, limits: SendLimits | None = None) -> None:
+        self._rt = rt
+        self._bot = bot
+        self._pacer = Pacer(limits or SendLimits())
+        self._wake = asyncio.Event()
+        self._busy_chats: set[int] = set()
+        self._in_flight: set[asyncio.Task] = set()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look at the outbox now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until stopped."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = self._launch_due()
+            except Exception as exc:  # the loop must outlive any one bad moment
+                log.error("sender cycle failed: %s", type(exc).__name__)
+                delay = IDLE_SECONDS
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def stop(self, grace: float) -> None:
+        """Start nothing new; let messages already in flight finish (up to `grace` seconds)."""
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=grace)
+
+    def _launch_due(self) -> float:
+        """Start every delivery that may go now; returns seconds until it is worth looking."""
+        rt = self._rt
+        with rt.session() as session:
+            rows = repo.outbox_due(session, rt.clock.now(), BATCH)
+            upcoming = repo.next_outbox_attempt(session) if len(rows) < BATCH else None
+        delay = IDLE_SECONDS
+        if upcoming is not None:
+            delay = min(delay, max((upcoming - rt.clock.now()).total_seconds(), 0.01))
+        skipped = set(self._busy_chats)
+        mono = time.monotonic()
+        for row in rows:
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                return IDLE_SECONDS  # a finishing delivery wakes the loop
+            if row.chat_id in skipped:
+                continue
+            skipped.add(row.chat_id)
+            wait = self._pacer.wait(row.chat_id, mono, counts=row.method == Method.SEND)
+            if wait > 0:
+                delay = min(delay, wait)
+                continue
+            if row.method == Method.SEND:
+                self._pacer.record(row.chat_id, mono)
+            self._start(row)
+        return delay
+
+    def _start(self, row: OutboxMessage) -> None:
+        self._busy_chats.add(row.chat_id)
+        task = asyncio.create_task(self._deliver(row))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        try:
+            outcome = await self._attempt(row)
+            with self._rt.session() as session:
+                outcome(session, self._rt.clock.now())
+        except Exception as exc:
+            log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)
+        finally:
+            self._busy_chats.discard(row.chat_id)
+            self._wake.set()
+
+    async def _attempt(self, row: OutboxMessage):
+        """Make the call; returns how to record its outcome (a function of session and time)."""
+        rt, row_id = self._rt, row.id
+        try:
+            message_id = await self._call(row)
+        except RetryAfter as exc:
+            seconds = _seconds(exc.retry_after)
+            self._pacer.hold(row.chat_id, time.monotonic() + seconds)
+            log.info(
+                "telegram asked to wait %.0f s before writing to chat %s", seconds, row.chat_id
+            )
+            wait = timedelta(seconds=seconds)
+            return lambda s, now: deliveries.retry_later(rt, s, now, row_id, "429", wait)
+        except ChatMigrated as exc:
+            new_id = exc.new_chat_id
+            return lambda s, now: deliveries.migrated(rt, s, now, row_id, new_id)
+        except Forbidden as exc:
+            error = exc.message
+            return lambda s, now: deliveries.unreachable(rt, s, now, row_id, error)
+        except BadRequest as exc:
+            return self._bad_request(row, exc.message)
+        except NetworkError as exc:  # timeouts and 5xx included; a timeout may have delivered
+            error = f"{type(exc).__name__}: {exc.message}"
+            return lambda s, now: deliveries.retry_later(rt, s, now, row_id, error)
+        except TelegramError as exc:
+            error = exc.message
+            return lambda s, now: deliveries.refused(rt, s, now, row_id, error)
+        return lambda s, now: deliveries.delivered(rt, s, now, row_id, message_id)
+
+    def _bad_request(self, row: OutboxMessage, error: str):
+        rt, row_id, lowered = self._rt, row.id, error.lower()
+        if row.method != Method.SEND and any(reason in lowered for reason in EDIT_ALREADY_DONE):
+            return lambda s, now: deliveries.delivered(rt, s, now, row_id, None)
+        if any(reason in lowered for reason in UNREACHABLE_REASONS):
+            return lambda s, now: deliveries.unreachable(rt, s, now, row_id, error)
+        return lambda s, now: deliveries.refused(rt, s, now, row_id, error)
+
+    async def _call(self, row: OutboxMessage) -> int | None:
+        markup = _markup(row.markup)
+        if row.method == Method.SEND:
+            message = await self._bot.send_message(
+                row.chat_id, row.text, reply_markup=markup, disable_notification=row.silent
+            )
+            return message.message_id
+        if row.method == Method.EDIT:
+            await self._bot.edit_message_text(
+                row.text, chat_id=row.chat_id, message_id=row.edit_message_id, reply_markup=markup
+            )
+        else:  # BUTTONS, CLEAR
+            await self._bot.edit_message_reply_markup(
+                chat_id=row.chat_id, message_id=row.edit_message_id, reply_markup=markup
+            )
+        return None
+
+
+def _markup(encoded: str | None) -> InlineKeyboardMarkup | None:
+    if not encoded:
+        return None
+    rows = json.loads(encoded)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def _seconds(retry_after) -> float:
+    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after

@@ -1,0 +1,287 @@
+"""Alerts: raised when a rule fires, with the patient's safety text and the staff messages
+queued in the same transaction; acknowledged, escalated, and re-routed when a chat is lost."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import keyboards, texts
+from bot.core.protocol import Missed, MissedInARow, Severity
+from bot.core.rules import Match
+from bot.runtime import Runtime
+from bot.services import messages
+from bot.services.messages import Purpose
+from storage import repository as repo
+from storage.models import Alert, PatientStatus
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_RULE = "patient_unreachable"
+STAFF_GROUP_SETTING = "staff_alert_chat_id"
+ESCALATING = (Severity.EMERGENCY, Severity.URGENT)
+PATIENT_TEXT_BY_SEVERITY = {
+    Severity.EMERGENCY: "emergency",
+    Severity.URGENT: "urgent",
+    Severity.REVIEW: "review",
+}
+
+
+def raise_alerts(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    patient_id: int,
+    check_in_id: int | None,
+    matches: Iterable[Match],
+) -> list[Alert]:
+    """Store an alert for each match not yet alerted for this check-in, and queue its messages.
+
+    The patient's scripted texts (each distinct one once, most severe first) go out before
+    anything else queued for them; staff get one message per alert in every staff chat.
+    """
+    created = []
+    for match in matches:
+        severity = match.rule.severity
+        alert = repo.create_alert(
+            session,
+            patient_id=patient_id,
+            check_in_id=check_in_id,
+            rule_id=match.rule.id,
+            severity=severity.value,
+            description=match.rule.description,
+            summary=match.summary,
+            now=now,
+            escalate_at=rt.protocol.escalate_after.after(now, rt.settings.clinic_timezone)
+            if severity in ESCALATING
+            else None,
+        )
+        if alert is not None:
+            created.append(alert)
+            log.info("alert %s raised: rule %s, patient %s", alert.id, match.rule.id, patient_id)
+    _tell_patient(rt, session, now, created)
+    for alert in created:
+        notify_staff(rt, session, now, alert)
+    return created
+
+
+def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Alert]) -> None:
+    if not alerts:
+        return
+    patient = repo.get_patient(session, alerts[0].patient_id)
+    told: set[str] = set()
+    for alert in sorted(alerts, key=lambda a: Severity(a.severity).rank):
+        key = patient_text_key(rt, alert)
+        if key and key not in told and patient.chat_id is not None:
+            told.add(key)
+            text = texts.with_footer(rt.protocol.text(key), rt.protocol.text("footer"))
+            messages.send(session, now, patient.chat_id, text, Purpose.SAFETY, alert_id=alert.id)
+        alert.patient_told_at = now
+
+
+def patient_text_key(rt: Runtime, alert: Alert) -> str | None:
+    """Which protocol text the patient gets for this alert, if any."""
+    if alert.rule_id == UNREACHABLE_RULE:
+        return None
+    rule = next((r for r in rt.protocol.rules if r.id == alert.rule_id), None)
+    if rule is not None and isinstance(rule.condition, Missed | MissedInARow):
+        return None
+    if rule is not None and rule.patient_text:
+        return rule.patient_text
+    return PATIENT_TEXT_BY_SEVERITY.get(Severity(alert.severity))
+
+
+def notify_staff(rt: Runtime, session: Session, now: datetime, alert: Alert) -> None:
+    """Queue the alert to every staff chat, with its Acknowledge button."""
+    chats = staff_chats(rt, session)
+    if not chats:
+        log.warning("alert %s has no staff to go to: set STAFF_ALERT_CHAT_ID or admins", alert.id)
+    text = alert_text(rt, session, alert)
+    for chat_id in chats:
+        messages.send(
+            session,
+            now,
+            chat_id,
+            text,
+            Purpose.ALERT,
+            keyboards.acknowledge_keyboard(alert.id),
+            silent=alert.severity == Severity.REVIEW,
+            alert_id=alert.id,
+        )
+
+
+def staff_group(rt: Runtime, session: Session) -> int | None:
+    """The staff group's chat id: as configured, or its new id after Telegram migrated it."""
+    learned = repo.setting(session, STAFF_GROUP_SETTING)
+    if learned is not None:
+        return int(learned)
+    return rt.settings.staff_alert_chat_id
+
+
+def staff_chats(rt: Runtime, session: Session) -> list[int]:
+    """Where alerts go: the staff group if configured, else every staff member privately."""
+    group = staff_group(rt, session)
+    if group is not None:
+        return [group]
+    members = {m.telegram_user_id for m in repo.active_staff(session)}
+    return sorted(set(rt.settings.admin_ids) | members)
+
+
+def escalation_chats(rt: Runtime, session: Session) -> list[int]:
+    """Who gets alerts nobody acknowledged, and what the staff group could not take: admins."""
+    admins = {m.telegram_user_id for m in repo.active_staff(session) if m.role == "admin"}
+    return sorted(set(rt.settings.admin_ids) | admins)
+
+
+def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
+    """The staff message for an alert, with its acknowledgement if there is one."""
+    patient = repo.get_patient(session, alert.patient_id)
+    check_in = repo.get_check_in(session, alert.check_in_id) if alert.check_in_id else None
+    step_title = (
+        rt.protocol.step(check_in.step_id).title
+        if check_in and _known_step(rt, check_in.step_id)
+        else None
+    )
+    tz = rt.settings.clinic_timezone
+    text = texts.staff_alert(
+        alert.severity,
+        patient.clinic_ref,
+        patient.display_name,
+        alert.description,
+        alert.summary,
+        step_title,
+        alert.created_at,
+        tz,
+    )
+    if alert.acknowledged_at is not None:
+        who = staff_name(session, alert.acknowledged_by)
+        text += "\n\n" + texts.acknowledged_line(who, alert.acknowledged_at, tz)
+    return text
+
+
+def staff_name(session: Session, user_id: int | None) -> str:
+    """How staff see a colleague: their recorded name, else their Telegram id."""
+    member = repo.staff_member(session, user_id) if user_id is not None else None
+    if member is not None and member.display_name:
+        return member.display_name
+    return f"staff {user_id}"
+
+
+def _known_step(rt: Runtime, step_id: str) -> bool:
+    return step_id == rt.protocol.report.id or any(s.id == step_id for s in rt.protocol.steps)
+
+
+@dataclass(frozen=True)
+class AckResult:
+    """What acknowledging did, for the button's answer."""
+
+    reply: str
+    refused: bool = False
+
+
+def acknowledge(
+    rt: Runtime, session: Session, now: datetime, user_id: int, alert_id: int, is_staff: bool
+) -> AckResult:
+    """Record who acknowledged and when (once), and queue the update of every copy."""
+    alert = repo.get_alert(session, alert_id) if is_staff else None
+    if alert is None:
+        repo.audit(session, actor=user_id, action="refused:acknowledge", now=now)
+        return AckResult(texts.STAFF_ONLY_BUTTON, refused=True)
+    if not repo.acknowledge_alert(session, alert_id, user_id, now):
+        return AckResult(texts.ALREADY_ACKNOWLEDGED)
+    alert = repo.get_alert(session, alert_id)
+    repo.audit(
+        session,
+        actor=user_id,
+        action="acknowledge",
+        now=now,
+        patient_id=alert.patient_id,
+        detail=f"alert {alert_id}",
+    )
+    text = alert_text(rt, session, alert)
+    for copy in repo.deliveries_of(session, alert_id):
+        body = text if copy.kind != Purpose.ESCALATION else _escalation_text(alert, text)
+        messages.edit(session, now, copy.chat_id, copy.message_id, body)
+    return AckResult(texts.ACKNOWLEDGED)
+
+
+def _escalation_text(alert: Alert, text: str) -> str:
+    minutes = round((alert.escalate_at - alert.created_at).total_seconds() / 60)
+    return texts.escalation(minutes, text)
+
+
+def escalate_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
+    """Queue unacknowledged emergency and urgent alerts to the escalation list; returns how many."""
+    due = repo.alerts_to_escalate(session, now, limit)
+    chats = escalation_chats(rt, session)
+    for alert in due:
+        text = _escalation_text(alert, alert_text(rt, session, alert))
+        keyboard = keyboards.acknowledge_keyboard(alert.id)
+        for chat_id in chats:
+            messages.send(
+                session, now, chat_id, text, Purpose.ESCALATION, keyboard, alert_id=alert.id
+            )
+        alert.escalated_at = now
+        log.info("alert %s escalated to %d chats", alert.id, len(chats))
+    return len(due)
+
+
+def mark_unreachable(
+    rt: Runtime, session: Session, now: datetime, patient_id: int, reason: str
+) -> None:
+    """A patient blocked the bot or left Telegram: stop sending and tell staff, once."""
+    patient = repo.get_patient(session, patient_id)
+    if patient.status == PatientStatus.BLOCKED:
+        return
+    patient.status = PatientStatus.BLOCKED
+    if patient.chat_id is not None:
+        repo.fail_pending_for_chat(session, patient.chat_id, reason)
+    alert = repo.create_alert(
+        session,
+        patient_id=patient_id,
+        check_in_id=None,
+        rule_id=UNREACHABLE_RULE,
+        severity=Severity.REVIEW.value,
+        description="Patient unreachable",
+        summary=texts.patient_unreachable(patient.clinic_ref),
+        now=now,
+        escalate_at=None,
+    )
+    alert.patient_told_at = now
+    repo.audit(session, actor=None, action="patient_blocked", now=now, patient_id=patient_id)
+    notify_staff(rt, session, now, alert)
+    log.info("patient %s unreachable; staff told by alert %s", patient_id, alert.id)
+
+
+def reroute_to_admins(
+    rt: Runtime, session: Session, now: datetime, text: str, alert_id: int | None, why: str
+) -> None:
+    """A staff group cannot take a message: each admin gets it privately, with the reason."""
+    body = f"{texts.group_unreachable(why)}\n\n{text}"
+    keyboard = keyboards.acknowledge_keyboard(alert_id) if alert_id is not None else None
+    for chat_id in escalation_chats(rt, session):
+        messages.send(session, now, chat_id, body, Purpose.ALERT, keyboard, alert_id=alert_id)
+
+
+def staff_group_migrated(
+    rt: Runtime, session: Session, now: datetime, old_chat_id: int, new_chat_id: int
+) -> None:
+    """Telegram turned the staff group into a supergroup: remember and use its new id."""
+    if staff_group(rt, session) == old_chat_id:
+        repo.set_setting(session, STAFF_GROUP_SETTING, str(new_chat_id), now)
+    moved = repo.move_pending_to_chat(session, old_chat_id, new_chat_id)
+    repo.audit(session, actor=None, action="staff_group_migrated", now=now, detail=str(new_chat_id))
+    log.info("staff group migrated; %d pending messages follow it", moved)
+
+
+def staff_group_lost(rt: Runtime, session: Session, now: datetime, chat_id: int, why: str) -> None:
+    """The bot was removed from or muted in the staff group: record it and tell the admins."""
+    if chat_id != staff_group(rt, session):
+        return
+    repo.audit(session, actor=None, action="staff_group_lost", now=now, detail=why[:200])
+    for admin in escalation_chats(rt, session):
+        messages.send(session, now, admin, texts.group_lost(why), Purpose.NOTICE)

@@ -1,0 +1,410 @@
+"""Check-ins: sending them when due, taking answers, reminding, and closing them.
+
+Every change and the messages it causes are one transaction: the question a patient sees is
+recorded on the check-in before the message is even queued, so a tap can never arrive
+"too early", and repeated taps find the state already moved on and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot import keyboards, texts
+from bot.core import checkin as flow
+from bot.core.protocol import Question, QuestionKind, Step
+from bot.core.rules import AnswerContext, evaluate_answers, evaluate_missed
+from bot.core.schedule import follow_up_over, quiet_hours
+from bot.keyboards import Action, Callback, Keyboard
+from bot.runtime import Runtime
+from bot.services import alerts, messages
+from bot.services.messages import Purpose
+from storage import repository as repo
+from storage.models import (
+    OPEN_CHECK_IN,
+    UNFINISHED_CHECK_IN,
+    CheckIn,
+    CheckInStatus,
+    Patient,
+    PatientStatus,
+)
+
+log = logging.getLogger(__name__)
+
+
+# -- showing the current question ------------------------------------------------------
+
+
+def present(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    *,
+    prefix: str | None = None,
+    purpose: Purpose = Purpose.REPLY,
+    clear_previous: bool = True,
+) -> bool:
+    """Queue the message for where the check-in stands now, with its buttons.
+
+    Returns False when there is nothing to show (finished, or no chat to send to).
+    """
+    patient = repo.get_patient(session, check_in.patient_id)
+    if check_in.status not in UNFINISHED_CHECK_IN or patient.chat_id is None:
+        return False
+    answers = repo.answers_of(session, check_in.id)
+    step = rt.protocol.step(check_in.step_id)
+    question = _current_question(rt, check_in, step, answers)
+    if question is None:
+        return False
+    check_in.current_question = question.id
+    if check_in.status == CheckInStatus.PENDING:
+        check_in.status = CheckInStatus.SENT
+        check_in.sent_at = now
+    text, keyboard = _render(rt, check_in, step, question, answers)
+    if prefix:
+        text = f"{prefix}\n\n{text}"
+    if clear_previous and check_in.message_id is not None:
+        messages.clear(session, now, patient.chat_id, check_in.message_id)
+    silent = purpose is Purpose.QUESTION and quiet_hours(rt.protocol).contains(
+        now, patient_zone(rt, patient)
+    )
+    row = messages.send(
+        session,
+        now,
+        patient.chat_id,
+        _with_footer(rt, text),
+        purpose,
+        keyboard,
+        silent=silent,
+        check_in_id=check_in.id,
+    )
+    check_in.message_id = None
+    check_in.message_outbox_id = row.id
+    return True
+
+
+def _current_question(
+    rt: Runtime, check_in: CheckIn, step: Step, answers: flow.Answers
+) -> Question | None:
+    if check_in.current_question is not None:
+        return rt.protocol.questions.get(check_in.current_question)
+    return flow.next_question(rt.protocol, step, answers)
+
+
+def _render(
+    rt: Runtime, check_in: CheckIn, step: Step, question: Question, answers: flow.Answers
+) -> tuple[str, Keyboard | None]:
+    position, total = flow.progress(rt.protocol, step, answers, question)
+    header = texts.question_message(step.title, position, total, question.text)
+    back = flow.previous_question(rt.protocol, step, answers, question) is not None
+    if question.kind is QuestionKind.MULTI:
+        item = flow.item_needing_severity(question, answers.get(question.id))
+        if item is not None and check_in.draft is None:
+            index = [o.value for o in question.options].index(item)
+            label = question.options[index].label
+            return texts.severity_message(label), keyboards.severity_keyboard(
+                check_in.id, question, index
+            )
+        return header, keyboards.multi_keyboard(check_in.id, question, _draft(check_in), back)
+    if question.kind is QuestionKind.TEXT:
+        keyboard = keyboards.back_keyboard(check_in.id, question) if back else None
+        return f"{header}\n\n{texts.EXPECTING_TEXT}", keyboard
+    return header, keyboards.single_answer_keyboard(check_in.id, question, back)
+
+
+# -- taking answers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A button press on a check-in message, as the handler read it."""
+
+    user_id: int
+    chat_id: int
+    message_id: int
+    callback: Callback
+
+
+class _Stale(Exception):
+    """The press does not fit the check-in's state any more: nothing changes."""
+
+
+def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str:
+    """Apply a patient's button press and queue what follows; returns the press's answer."""
+    check_in = repo.get_check_in(session, tap.callback.record_id)
+    patient = repo.get_patient(session, check_in.patient_id) if check_in else None
+    if patient is None or patient.telegram_user_id != tap.user_id:
+        return texts.FOREIGN_BUTTON
+    try:
+        question = _open_question(rt, check_in, patient, tap.callback)
+        return _apply_action(rt, session, now, check_in, question, tap)
+    except (_Stale, flow.InvalidAnswer, IndexError):
+        messages.clear(session, now, tap.chat_id, tap.message_id)
+        return texts.STALE_BUTTON
+
+
+def _open_question(rt: Runtime, check_in: CheckIn, patient: Patient, callback: Callback):
+    if (
+        patient.status != PatientStatus.ACTIVE
+        or check_in.status not in OPEN_CHECK_IN
+        or check_in.current_question != callback.question_id
+    ):
+        raise _Stale
+    question = rt.protocol.questions.get(callback.question_id)
+    if question is None:
+        raise _Stale
+    return question
+
+
+def _apply_action(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, question: Question, tap: Tap
+) -> str:
+    callback = tap.callback
+    answers = repo.answers_of(session, check_in.id)
+    if callback.action is Action.ANSWER:
+        value = flow.single_answer(question, question.choices[callback.index].value)
+        return _store(rt, session, now, check_in, question, value, tap)
+    if callback.action is Action.TOGGLE:
+        if check_in.draft is None and question.id in answers:
+            raise _Stale  # the checklist was already sent with Done
+        ticked = flow.toggle(question, _draft(check_in), question.options[callback.index].value)
+        check_in.draft = json.dumps(ticked)
+        step = rt.protocol.step(check_in.step_id)
+        back = flow.previous_question(rt.protocol, step, answers, question) is not None
+        keyboard = keyboards.multi_keyboard(check_in.id, question, ticked, back)
+        messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
+        return None
+    if callback.action is Action.DONE:
+        if check_in.draft is None and question.id in answers:
+            raise _Stale  # a second Done: the answer given with the first one stands
+        value = flow.multi_answer(question, _draft(check_in))
+        check_in.draft = None
+        return _store(rt, session, now, check_in, question, value, tap)
+    if callback.action is Action.SEVERITY:
+        item = question.options[callback.index].value
+        if flow.item_needing_severity(question, answers.get(question.id)) != item:
+            raise _Stale
+        severity = question.severities[callback.sub_index].value
+        value = flow.with_severity(question, answers[question.id], item, severity)
+        return _store(rt, session, now, check_in, question, value, tap, item=item)
+    if callback.action is Action.BACK:
+        return _go_back(rt, session, now, check_in, question, answers, tap)
+    raise _Stale
+
+
+def _draft(check_in: CheckIn) -> list[str]:
+    return json.loads(check_in.draft) if check_in.draft else []
+
+
+def _go_back(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    question: Question,
+    answers: flow.Answers,
+    tap: Tap,
+) -> None:
+    step = rt.protocol.step(check_in.step_id)
+    previous = flow.previous_question(rt.protocol, step, answers, question)
+    if previous is None:
+        raise _Stale
+    check_in.current_question = previous.id
+    earlier = answers.get(previous.id)
+    check_in.draft = json.dumps(list(earlier)) if isinstance(earlier, dict) else None
+    messages.edit(session, now, tap.chat_id, tap.message_id, texts.GOING_BACK)
+    present(rt, session, now, check_in, clear_previous=False)
+    return None
+
+
+def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
+    """A patient's typed message: the answer to a free-text question, or a nudge back."""
+    check_in = repo.open_check_in(session, patient.id)
+    if check_in is None:
+        messages.send(
+            session,
+            now,
+            patient.chat_id,
+            _with_footer(rt, texts.NOTHING_OPEN_PATIENT),
+            Purpose.REPLY,
+        )
+        return
+    question = rt.protocol.questions.get(check_in.current_question or "")
+    if question is None or question.kind is not QuestionKind.TEXT:
+        present(rt, session, now, check_in, prefix=texts.USE_BUTTONS)
+        return
+    try:
+        value = flow.text_answer(question, text)
+    except flow.InvalidAnswer:
+        reply = texts.TEXT_TOO_LONG.format(limit=question.max_length)
+        messages.send(session, now, patient.chat_id, _with_footer(rt, reply), Purpose.REPLY)
+        return
+    if check_in.message_id is not None:
+        messages.clear(session, now, patient.chat_id, check_in.message_id)
+    _store(rt, session, now, check_in, question, value, tap=None)
+
+
+def _store(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    question: Question,
+    value: flow.AnswerValue,
+    tap: Tap | None,
+    item: str | None = None,
+) -> str:
+    """Store an answer, raise the alerts it sets off and move the check-in on."""
+    repo.save_answer(session, check_in=check_in, question_id=question.id, value=value, now=now)
+    check_in.status = CheckInStatus.IN_PROGRESS
+    answers = repo.answers_of(session, check_in.id)
+    if tap is not None:
+        shown = {item: value[item]} if item and isinstance(value, dict) else value
+        asked = (
+            question.text if item is None else texts.severity_message(question.option(item).label)
+        )
+        answered = texts.answered(asked, flow.describe_answer(question, shown))
+        messages.edit(session, now, tap.chat_id, tap.message_id, answered)
+    matches = evaluate_answers(rt.protocol, _rule_context(rt, session, check_in, answers))
+    alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
+    step = rt.protocol.step(check_in.step_id)
+    upcoming = flow.next_question(rt.protocol, step, answers)
+    check_in.current_question = upcoming.id if upcoming else None
+    if upcoming is None:
+        _complete(rt, session, now, check_in, answers)
+    else:
+        present(rt, session, now, check_in, clear_previous=False)
+    log.info("check-in %s: answer stored for %s", check_in.id, question.id)
+    return texts.ANSWER_SAVED
+
+
+def _rule_context(
+    rt: Runtime, session: Session, check_in: CheckIn, answers: flow.Answers
+) -> AnswerContext:
+    baseline_step = rt.protocol.baseline_step
+    baseline_id = baseline_step.id if baseline_step else None
+    return AnswerContext(
+        step_id=check_in.step_id,
+        answers=answers,
+        baseline=repo.baseline_answers(session, check_in.infusion_id, baseline_id),
+        earlier=repo.earlier_answers(session, check_in, baseline_id),
+        is_baseline=check_in.step_id == baseline_id,
+    )
+
+
+def _complete(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, answers: flow.Answers
+) -> None:
+    check_in.status = CheckInStatus.ANSWERED
+    check_in.completed_at = now
+    check_in.message_id = None
+    context = _rule_context(rt, session, check_in, answers)
+    if check_in.infusion_id is not None and follow_up_over(
+        rt.protocol, context.baseline, [*context.earlier, answers]
+    ):
+        ended = repo.cancel_pending(session, check_in.infusion_id)
+        log.info("infusion %s follow-up ended early: %d cancelled", check_in.infusion_id, ended)
+    patient = repo.get_patient(session, check_in.patient_id)
+    upcoming = repo.next_pending(session, patient.id, now)
+    thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))
+    messages.send(session, now, patient.chat_id, _with_footer(rt, thanks), Purpose.REPLY)
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+def open_report(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """/report: open (or resume) an ad-hoc report and show its current question."""
+    report = repo.open_report(session, patient.id)
+    if report is None:
+        step = rt.protocol.report
+        report = repo.add_report(
+            session,
+            patient_id=patient.id,
+            step_id=step.id,
+            now=now,
+            closes_at=step.window.after(now, patient_zone(rt, patient)),
+        )
+    present(rt, session, now, report)
+
+
+def resume(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """Show the patient's open check-in again, or say that nothing is waiting."""
+    check_in = repo.open_check_in(session, patient.id)
+    if check_in is None or not present(rt, session, now, check_in):
+        reply = _with_footer(rt, texts.NOTHING_OPEN_PATIENT)
+        messages.send(session, now, patient.chat_id, reply, Purpose.REPLY)
+
+
+# -- the dispatcher's work ---------------------------------------------------------------
+
+
+def send_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
+    """Claim up to `limit` due check-ins and queue their first question; returns how many."""
+    sent = 0
+    for check_in_id in repo.due_check_in_ids(session, now, limit):
+        check_in = repo.claim_check_in(
+            session, check_in_id, [CheckInStatus.PENDING], CheckInStatus.SENT
+        )
+        if check_in is None:
+            continue
+        check_in.sent_at = now
+        present(rt, session, now, check_in, purpose=Purpose.QUESTION)
+        sent += 1
+    return sent
+
+
+def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
+    """Queue the reminder of each open check-in whose reminder time has come, once."""
+    due = repo.check_ins_to_remind(session, now, limit)
+    for check_in in due:
+        title = rt.protocol.step(check_in.step_id).title
+        present(rt, session, now, check_in, prefix=texts.reminder(title), purpose=Purpose.QUESTION)
+        check_in.reminded_at = now
+    return len(due)
+
+
+def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
+    """Close up to `limit` check-ins whose window ended: missed, partial or cancelled."""
+    closed = 0
+    for check_in_id in repo.expired_check_in_ids(session, now, limit):
+        check_in = repo.get_check_in(session, check_in_id)
+        answered_some = bool(repo.answers_of(session, check_in_id))
+        if answered_some:
+            status = CheckInStatus.PARTIAL
+        elif check_in.infusion_id is None:
+            status = CheckInStatus.CANCELLED
+        else:
+            status = CheckInStatus.MISSED
+        message_id = check_in.message_id
+        check_in = repo.claim_check_in(session, check_in_id, UNFINISHED_CHECK_IN, status)
+        if check_in is None:
+            continue
+        closed += 1
+        patient = repo.get_patient(session, check_in.patient_id)
+        if message_id is not None and patient.status == PatientStatus.ACTIVE:
+            messages.clear(session, now, patient.chat_id, message_id)
+        if status is CheckInStatus.MISSED:
+            streak = repo.missed_in_a_row(session, check_in.patient_id)
+            matches = evaluate_missed(rt.protocol, check_in.step_id, streak)
+            alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
+        log.info("check-in %s closed as %s", check_in_id, status)
+    return closed
+
+
+def _with_footer(rt: Runtime, text: str) -> str:
+    return texts.with_footer(text, rt.protocol.text("footer"))
+
+
+def patient_zone(rt: Runtime, patient: Patient) -> ZoneInfo:
+    """The patient's time zone (the clinic's when theirs is unknown)."""
+    try:
+        return ZoneInfo(patient.timezone)
+    except (ValueError, KeyError):
+        return rt.settings.clinic_timezone

@@ -1,0 +1,165 @@
+"""Enrolment: invite links for patients, opening them, and consent."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot import invites, keyboards, texts
+from bot.roles import role_of
+from bot.runtime import Runtime
+from bot.services import messages
+from bot.services.messages import Purpose
+from storage import repository as repo
+from storage.models import Invite, PatientStatus
+
+log = logging.getLogger(__name__)
+
+
+def enroll(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    *,
+    actor: int,
+    ref: str,
+    name: str | None,
+    bot_username: str,
+    replace_link: bool,
+) -> str:
+    """Create the patient (or re-invite one not yet joined); returns the coordinator's answer.
+
+    An open link is never replaced silently: only `replace_link` (/reinvite) does that, so
+    two coordinators enrolling one patient at once cannot kill each other's link.
+    """
+    patient = repo.patient_by_ref(session, ref)
+    if patient is not None and patient.status != PatientStatus.INVITED:
+        return texts.ALREADY_ENROLLED.format(ref=ref)
+    if patient is None and replace_link:
+        return texts.UNKNOWN_PATIENT.format(ref=ref)
+    if patient is not None and not replace_link:
+        open_invite = repo.open_invite_of(session, patient.id, now)
+        if open_invite is not None:
+            return texts.invite_still_open(ref, open_invite.expires_at, rt.settings.clinic_timezone)
+    reissued = patient is not None
+    if patient is None:
+        patient = repo.create_patient(
+            session,
+            clinic_ref=ref,
+            display_name=name,
+            timezone=rt.settings.clinic_timezone.key,
+            enrolled_by=actor,
+            now=now,
+        )
+    elif name:
+        patient.display_name = name
+    token = invites.new_token()
+    expires = now + timedelta(days=rt.settings.invite_valid_days)
+    repo.create_invite(
+        session,
+        token_hash=invites.token_hash(token),
+        kind="patient",
+        created_by=actor,
+        now=now,
+        expires_at=expires,
+        patient_id=patient.id,
+    )
+    repo.audit(
+        session,
+        actor=actor,
+        action="enroll",
+        now=now,
+        patient_id=patient.id,
+        detail="reissued" if reissued else None,
+    )
+    link = invites.invite_link(bot_username, token)
+    return texts.enrolled(ref, link, expires, rt.settings.clinic_timezone, reissued)
+
+
+def _invite_problem(now: datetime, invite: Invite | None) -> str | None:
+    if invite is None or invite.kind != "patient":
+        return texts.INVITE_UNKNOWN
+    if invite.used_at is not None:
+        return texts.INVITE_USED
+    if invite.expires_at <= now:
+        return texts.INVITE_EXPIRED
+    return None
+
+
+def open_invite(
+    rt: Runtime, session: Session, now: datetime, user_id: int, chat_id: int, token: str
+) -> None:
+    """/start <token>: show the welcome and consent, or say why the link does not work."""
+    if role_of(rt, session, user_id) is not None:
+        problem = texts.STAFF_CANNOT_ENROL
+    elif repo.patient_by_telegram_id(session, user_id) is not None:
+        problem = texts.ALREADY_LINKED
+    else:
+        invite = (
+            repo.invite_by_hash(session, invites.token_hash(token))
+            if invites.looks_like_token(token)
+            else None
+        )
+        problem = _invite_problem(now, invite)
+    if problem is not None:
+        log.info("invite refused for a user: %s", problem.split(".")[0])
+        messages.send(session, now, chat_id, problem, Purpose.REPLY)
+        return
+    invite.opened_by = user_id
+    welcome = f"{rt.protocol.text('welcome')}\n\n{rt.protocol.text('consent')}"
+    messages.send(
+        session,
+        now,
+        chat_id,
+        texts.with_footer(welcome, rt.protocol.text("footer")),
+        Purpose.REPLY,
+        keyboards.consent_keyboard(invite.id),
+    )
+
+
+def consent(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    *,
+    user_id: int,
+    chat_id: int,
+    message_id: int,
+    invite_id: int,
+    agreed: bool,
+) -> str | None:
+    """I agree / No thanks: link and record consent, tell the coordinator; returns the answer."""
+    invite = repo.get_invite(session, invite_id)
+    valid = (
+        invite is not None
+        and invite.opened_by == user_id
+        and _invite_problem(now, invite) is None
+        and repo.patient_by_telegram_id(session, user_id) is None
+    )
+    messages.clear(session, now, chat_id, message_id)
+    if not valid:
+        return texts.CONSENT_BUTTON_STALE
+    patient = repo.get_patient(session, invite.patient_id)
+    if agreed:
+        repo.link_patient(
+            session,
+            invite=invite,
+            user_id=user_id,
+            chat_id=chat_id,
+            now=now,
+            consent_version=rt.protocol.version,
+        )
+        repo.audit(session, actor=user_id, action="consent_given", now=now, patient_id=patient.id)
+    answer = texts.consent_given(texts.CONSENT_NEXT) if agreed else texts.CONSENT_DECLINED
+    messages.send(
+        session, now, chat_id, texts.with_footer(answer, rt.protocol.text("footer")), Purpose.REPLY
+    )
+    note = (
+        texts.patient_joined(patient.clinic_ref)
+        if agreed
+        else texts.patient_declined(patient.clinic_ref)
+    )
+    messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
+    return None

@@ -1,0 +1,145 @@
+"""Messages as outbox rows: what to send, to whom, how urgently; the sender does the rest."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from bot.keyboards import Keyboard
+from storage import repository as repo
+from storage.models import OutboxMessage
+
+
+class Purpose(StrEnum):
+    """Why a message is sent; it sets its priority and what its delivery records."""
+
+    SAFETY = "safety"  # the patient's scripted emergency, crisis or urgent text
+    ALERT = "alert"  # a staff alert
+    ESCALATION = "escalation"  # an alert nobody acknowledged, to the escalation list
+    REPLY = "reply"  # the answer to what someone just did
+    NOTICE = "notice"  # a note to staff (a patient joined, a chat was lost)
+    QUESTION = "question"  # a scheduled check-in or its reminder
+
+
+PRIORITY = {
+    Purpose.SAFETY: 0,
+    Purpose.ALERT: 1,
+    Purpose.ESCALATION: 1,
+    Purpose.REPLY: 2,
+    Purpose.NOTICE: 3,
+    Purpose.QUESTION: 4,
+}
+STAFF_PURPOSES = frozenset({Purpose.ALERT, Purpose.ESCALATION, Purpose.NOTICE})
+
+
+class Method(StrEnum):
+    """What the sender does with a row."""
+
+    SEND = "send"
+    EDIT = "edit"  # replace text (and buttons: none unless given)
+    BUTTONS = "buttons"  # redraw only the buttons
+    CLEAR = "clear"  # take the buttons off
+
+
+def send(
+    session: Session,
+    now: datetime,
+    chat_id: int,
+    text: str,
+    purpose: Purpose,
+    keyboard: Keyboard | None = None,
+    *,
+    silent: bool = False,
+    check_in_id: int | None = None,
+    alert_id: int | None = None,
+) -> OutboxMessage:
+    """Queue a new message."""
+    return _queue(
+        session,
+        now,
+        chat_id,
+        Method.SEND,
+        purpose,
+        text=text,
+        keyboard=keyboard,
+        silent=silent,
+        check_in_id=check_in_id,
+        alert_id=alert_id,
+    )
+
+
+def edit(
+    session: Session,
+    now: datetime,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    keyboard: Keyboard | None = None,
+) -> OutboxMessage:
+    """Queue a change of a sent message's text (its buttons go unless `keyboard` is given)."""
+    return _queue(
+        session,
+        now,
+        chat_id,
+        Method.EDIT,
+        Purpose.REPLY,
+        text=text,
+        keyboard=keyboard,
+        edit_message_id=message_id,
+    )
+
+
+def redraw(
+    session: Session, now: datetime, chat_id: int, message_id: int, keyboard: Keyboard
+) -> OutboxMessage:
+    """Queue new buttons for a sent message (a checklist's ticks)."""
+    return _queue(
+        session,
+        now,
+        chat_id,
+        Method.BUTTONS,
+        Purpose.REPLY,
+        keyboard=keyboard,
+        edit_message_id=message_id,
+    )
+
+
+def clear(session: Session, now: datetime, chat_id: int, message_id: int) -> OutboxMessage:
+    """Queue taking the buttons off an old message, so that it cannot be tapped again."""
+    return _queue(session, now, chat_id, Method.CLEAR, Purpose.REPLY, edit_message_id=message_id)
+
+
+def _queue(
+    session: Session,
+    now: datetime,
+    chat_id: int,
+    method: Method,
+    purpose: Purpose,
+    *,
+    text: str | None = None,
+    keyboard: Keyboard | None = None,
+    silent: bool = False,
+    edit_message_id: int | None = None,
+    check_in_id: int | None = None,
+    alert_id: int | None = None,
+) -> OutboxMessage:
+    return repo.enqueue(
+        session,
+        OutboxMessage(
+            chat_id=chat_id,
+            method=method,
+            purpose=purpose,
+            priority=PRIORITY[purpose],
+            text=text,
+            markup=json.dumps(keyboard) if keyboard else None,
+            silent=silent,
+            edit_message_id=edit_message_id,
+            check_in_id=check_in_id,
+            alert_id=alert_id,
+            created_at=now,
+            next_attempt_at=now,
+        ),
+    )
