@@ -71,10 +71,13 @@ class _Outage:
     status: int
     methods: frozenset[str] | None
     timeout: bool
+    chats: frozenset[int] | None = None
 
-    def covers(self, method: str) -> bool:
-        """Whether a call of `method` made now falls in the outage."""
+    def covers(self, method: str, chat_id: Any) -> bool:
+        """Whether a call of `method` to `chat_id` made now falls in the outage."""
         if time.monotonic() >= self.until:
+            return False
+        if self.chats is not None and chat_id not in self.chats:
             return False
         if self.methods is None:
             return method != "getUpdates"
@@ -230,16 +233,20 @@ class FakeBotApi(BotWorld):
         status: int = 502,
         methods: Iterable[str] | None = None,
         timeout: bool = False,
+        chats: Iterable[int] | None = None,
     ) -> None:
         """An outage: for `seconds` from now, calls of `methods` fail and take no effect.
 
-        `methods` defaults to every method but getUpdates. Calls answer HTTP `status` with
-        Telegram-like JSON ("Bad Gateway" for 502) or, with `timeout`, get no answer until the
-        client gives up (its read timeout) and closes the connection. Either way they are
+        `methods` defaults to every method but getUpdates; `chats`, if given, limits the
+        outage to calls naming one of those chat ids (one group's server having trouble).
+        Calls answer HTTP `status` with Telegram-like JSON ("Bad Gateway" for 502) or, with
+        `timeout`, get no answer until the client gives up (its read timeout) and closes the
+        connection. Either way they are
         recorded in `requests` (answered ones in `errors` too). A new window replaces the last.
         """
         names = None if methods is None else _method_names(methods)
-        self._outage = _Outage(time.monotonic() + seconds, status, names, timeout)
+        only = None if chats is None else frozenset(chats)
+        self._outage = _Outage(time.monotonic() + seconds, status, names, timeout, only)
 
     def outage_over(self) -> None:
         """End the fail_for window now; calls already left unanswered stay unanswered."""
@@ -274,7 +281,7 @@ class FakeBotApi(BotWorld):
         self, request: web.Request, method: str, handler: methods.Handler, call: methods.Call
     ) -> web.StreamResponse:
         outage = self._outage
-        if outage and outage.covers(method):
+        if outage and outage.covers(method, call.params.get("chat_id")):
             return await self._suffer(request, method, outage)
         fault = self._take_fault(method) or _Fault()
         if fault.drop and not fault.after_delivery:
