@@ -692,6 +692,21 @@ def fail_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
     ).rowcount
 
 
+def drop_pending_replies(session: Session, chat_id: int, purpose: str, reason: str) -> int:
+    """Give up a chat's unsent messages of one purpose that belong to no check-in."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.purpose) == purpose,
+            col(OutboxMessage.check_in_id).is_(None),
+        )
+        .values(status=OutboxStatus.FAILED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def move_pending_to_chat(session: Session, old_chat_id: int, new_chat_id: int) -> int:
     """Point pending messages at a chat's new id (a group that became a supergroup)."""
     return session.execute(

@@ -77,6 +77,7 @@ class Inbox:
         with self._rt.session() as session:
             fresh = set(repo.store_updates(session, rows, self._rt.clock.now()))
         self._offset = updates[-1].update_id + 1
+        log.debug("stored %d updates (%d new), up to %d", len(rows), len(fresh), self._offset - 1)
         for update in updates:
             if update.update_id in fresh:
                 self._app.update_queue.put_nowait(update)

@@ -55,7 +55,7 @@ class FloodGuard:
         if len(seen) <= self._limit.updates:
             held = self._flooding.pop(user_id, None)
             if held:
-                log.info("flood from user %s over: %d updates stored, not answered", user_id, held)
+                log.info("a flood ended: %d updates stored, not answered", held)
             return True
         first = user_id not in self._flooding
         self._flooding[user_id] = self._flooding.get(user_id, 0) + 1
@@ -126,8 +126,13 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             now = rt.clock.now()
             repo.mark_handled(session, update.update_id, now, "throttled")
             if first and chat is not None and chat.type == ChatType.PRIVATE:
+                # Answers to the flood itself that have not gone out yet are not worth sending.
+                repo.drop_pending_replies(session, chat.id, Purpose.REPLY, "flood")
                 messages.send(session, now, chat.id, texts.SLOW_DOWN, Purpose.REPLY)
-                log.info("user %s is flooding; further updates stored, not answered", chat.id)
+                log.info(
+                    "update %s starts a flood; what follows is stored, not answered",
+                    update.update_id,
+                )
 
     def _mark(self, update_id: int, outcome: str) -> None:
         with self._rt.session() as session:

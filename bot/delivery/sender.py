@@ -80,8 +80,9 @@ class Sender:
         """Start every delivery that may go now; returns seconds until it is worth looking."""
         rt = self._rt
         with rt.session() as session:
-            rows = repo.outbox_due(session, rt.clock.now(), BATCH)
-            upcoming = repo.next_outbox_attempt(session) if len(rows) < BATCH else None
+            due = repo.outbox_due(session, rt.clock.now(), BATCH)
+            rows = [r for r in due if not r.attempts or deliveries.still_wanted(session, r)]
+            upcoming = repo.next_outbox_attempt(session) if len(due) < BATCH else None
         delay = IDLE_SECONDS
         if upcoming is not None:
             delay = min(delay, max((upcoming - rt.clock.now()).total_seconds(), 0.01))
@@ -127,9 +128,7 @@ class Sender:
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
             self._pacer.hold(row.chat_id, time.monotonic() + seconds)
-            log.info(
-                "telegram asked to wait %.0f s before writing to chat %s", seconds, row.chat_id
-            )
+            log.info("telegram asked to wait %.0f s (outbox %s)", seconds, row_id)
             wait = timedelta(seconds=seconds)
             return lambda s, now: deliveries.retry_later(rt, s, now, row_id, "429", wait)
         except ChatMigrated as exc:
@@ -146,6 +145,7 @@ class Sender:
         except TelegramError as exc:
             error = exc.message
             return lambda s, now: deliveries.refused(rt, s, now, row_id, error)
+        log.debug("outbox %s: %s done", row_id, row.method)
         return lambda s, now: deliveries.delivered(rt, s, now, row_id, message_id)
 
     def _bad_request(self, row: OutboxMessage, error: str):

@@ -81,7 +81,7 @@ def refused(rt: Runtime, session: Session, now: datetime, row_id: int, error: st
     row = repo.get_outbox_message(session, row_id)
     row.attempts += 1
     row.status, row.last_error = OutboxStatus.FAILED, error[:200]
-    log.warning("outbox %s to chat %s refused: %s", row.id, row.chat_id, error[:80])
+    log.warning("outbox %s refused: %s", row.id, error[:80])
     if _is_staff_group_message(rt, session, row):
         _reroute_once(rt, session, now, row, error)
 
@@ -104,6 +104,21 @@ def migrated(rt: Runtime, session: Session, now: datetime, row_id: int, new_chat
     alerts.staff_group_migrated(rt, session, now, row.chat_id, new_chat_id)
     row.chat_id = new_chat_id
     row.next_attempt_at = now
+
+
+def still_wanted(session: Session, row: OutboxMessage) -> bool:
+    """Whether a retried question is still the check-in's newest; if not, it is retired.
+
+    A patient who answered the copy Telegram did deliver (while its confirmation was lost)
+    has moved on, and must not get the old question again.
+    """
+    if row.check_in_id is None or row.method != Method.SEND:
+        return True
+    check_in = repo.get_check_in(session, row.check_in_id)
+    if check_in is None or check_in.message_outbox_id == row.id:
+        return True
+    row.status, row.last_error = OutboxStatus.FAILED, "superseded by a newer question"
+    return False
 
 
 def _is_staff_group_message(rt: Runtime, session: Session, row: OutboxMessage) -> bool:

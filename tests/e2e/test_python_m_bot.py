@@ -15,7 +15,9 @@ from tests.utils.protocols import fast_protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ID, PATIENT_ID = 7001, 7002
+REFUSED_TOKEN = "123456:refused-token-for-tests-only-xyz"
 LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
+FREE_TEXT = "my knees ache and I slept badly"
 
 
 def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -28,8 +30,8 @@ def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
         ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
         PROTOCOL_FILE=str(fast_protocol(tmp_path)),
         DISPATCH_INTERVAL_SECONDS="1",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -93,26 +95,50 @@ def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
         assert expected in result.stdout
 
 
+def test_a_token_telegram_refuses_gets_one_line_without_the_token(tmp_path):
+    with FakeBotApi(token="999:another-token-the-fake-does-not-know").start_in_thread() as handle:
+        env = bot_env(handle.server, tmp_path, TELEGRAM_BOT_TOKEN=REFUSED_TOKEN)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert "error: TELEGRAM_BOT_TOKEN was refused by Telegram" in result.stderr
+    assert REFUSED_TOKEN.split(":")[1] not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.timeout(90)
 def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
     with FakeBotApi().start_in_thread() as handle:
         server = handle.server
         admin = handle.call(server.add_user, ADMIN_ID, "Dana", started=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=tmp_path,
-            env=bot_env(server, tmp_path),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            run_loop(handle, server, admin)
-        finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
-        assert server.token not in output
-        assert "MRN77" not in output  # no patient data in logs
+        log_file = tmp_path / "bot.log"
+        with log_file.open("w") as log:
+            # At DEBUG, our lines and the libraries' (LIBRARY_LOG_LEVEL stays INFO) together.
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=tmp_path,
+                env=bot_env(server, tmp_path, LOG_LEVEL="DEBUG"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                run_loop(handle, server, admin)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=15)
+        output = log_file.read_text()
+        assert "DEBUG" in output and process.returncode == 0
+        # Neither the token nor anything about the patient is in the log.
+        for secret in (server.token, server.token.split(":")[1], "MRN77", "Zebediah", "Dana"):
+            assert secret not in output
+        assert FREE_TEXT not in output and "Your answer" not in output
     engine = create_engine(f"sqlite:///{tmp_path / 'bot.sqlite'}")
     with engine.connect() as connection:
         alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert")).all()
@@ -130,10 +156,12 @@ def run_loop(handle, server, admin):
 
     handle.call(admin.send_text, "/enroll MRN77")
     token = LINK.search(next_message(ADMIN_ID, "t.me/").text).group(1)
-    patient = handle.call(server.add_user, PATIENT_ID, "Pat")
+    patient = handle.call(server.add_user, PATIENT_ID, "Zebediah")
     handle.call(patient.send_text, f"/start {token}")
     tap(patient, PATIENT_ID, "Do you agree", "I agree")
     next_message(ADMIN_ID, "MRN77 has joined")
+    handle.call(patient.send_text, FREE_TEXT)
+    next_message(PATIENT_ID, "no check-in")
     handle.call(admin.send_text, "/infusion MRN77")
     tap(patient, PATIENT_ID, "How bad is your pain right now", "7")
     tap(patient, PATIENT_ID, "Average pain over the last 24 hours", "7")
