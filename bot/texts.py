@@ -260,3 +260,11 @@ SLOW_DOWN = (
     "You are sending messages very fast, so I will not answer each one for a moment. "
     "Everything you send is kept. If you feel very unwell, call emergency services now."
 )
+
+
+def unreachable_patients(description: str, refs: list[str]) -> str:
+    """Several "patient unreachable" notices in one staff message."""
+    lines = [f"{SEVERITY_HEADINGS['review']}: {description} — {len(refs)} patients"]
+    lines += [f"• {ref}" for ref in refs]
+    lines.append("Messages to them cannot be delivered (bot blocked or account deleted).")
+    return "\n".join(lines)

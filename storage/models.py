@@ -256,6 +256,9 @@ class OutboxMessage(SQLModel, table=True):
     edit_message_id: int | None = None
     check_in_id: int | None = Field(default=None, foreign_key="checkin.id")
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    # Notices of one kind to one chat that are not urgent wait a moment and share a message.
+    group_key: str | None = Field(default=None, max_length=32)
+    grouped_alert_ids: str | None = Field(default=None, description="JSON list of alert ids")
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
     created_at: datetime = _required_at()
     next_attempt_at: datetime = _required_at()

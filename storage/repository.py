@@ -674,6 +674,30 @@ def next_outbox_attempt(session: Session) -> datetime | None:
     return _as_utc(moment) if moment is not None else None
 
 
+def pending_group_message(session: Session, chat_id: int, group_key: str) -> OutboxMessage | None:
+    """The not yet tried message of this kind to this chat, which more notices can join."""
+    return session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.group_key == group_key,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.attempts == 0,
+        )
+    ).first()
+
+
+def alerts_sharing_message(session: Session, chat_id: int, message_id: int) -> list[Alert]:
+    """Every alert that one staff message carries (several for a grouped notice)."""
+    return list(
+        session.exec(
+            select(Alert)
+            .join(AlertDelivery, col(AlertDelivery.alert_id) == col(Alert.id))
+            .where(AlertDelivery.chat_id == chat_id, AlertDelivery.message_id == message_id)
+            .order_by(Alert.id)
+        )
+    )
+
+
 def get_outbox_message(session: Session, message_id: int) -> OutboxMessage:
     """One outbox row."""
     return session.get_one(OutboxMessage, message_id)

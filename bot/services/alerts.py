@@ -3,10 +3,11 @@ queued in the same transaction; acknowledged, escalated, and re-routed when a ch
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -17,11 +18,13 @@ from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
 from storage import repository as repo
-from storage.models import Alert, PatientStatus
+from storage.models import Alert, OutboxMessage, PatientStatus
 
 log = logging.getLogger(__name__)
 
 UNREACHABLE_RULE = "patient_unreachable"
+GROUPED_RULES = frozenset({UNREACHABLE_RULE})
+GROUP_WAIT = timedelta(seconds=10)
 STAFF_GROUP_SETTING = "staff_alert_chat_id"
 ESCALATING = (Severity.EMERGENCY, Severity.URGENT)
 PATIENT_TEXT_BY_SEVERITY = {
@@ -96,10 +99,22 @@ def patient_text_key(rt: Runtime, alert: Alert) -> str | None:
 
 
 def notify_staff(rt: Runtime, session: Session, now: datetime, alert: Alert) -> None:
-    """Queue the alert to every staff chat, with its Acknowledge button."""
+    """Queue the alert to every staff chat, with its Acknowledge button.
+
+    Notices that can wait (a patient became unreachable) are grouped: those raised within
+    GROUP_WAIT of each other share one message, so that forty blocked patients are one
+    message in the staff group and not two minutes of its 20-a-minute limit.
+    """
     chats = staff_chats(rt, session)
     if not chats:
         log.warning("alert %s has no staff to go to: set STAFF_ALERT_CHAT_ID or admins", alert.id)
+    if alert.rule_id in GROUPED_RULES:
+        render = functools.partial(grouped_notice, rt, session)
+        for chat_id in chats:
+            messages.send_grouped(
+                session, now, chat_id, alert.rule_id, alert.id, render, GROUP_WAIT
+            )
+        return
     text = alert_text(rt, session, alert)
     for chat_id in chats:
         messages.send(
@@ -112,6 +127,25 @@ def notify_staff(rt: Runtime, session: Session, now: datetime, alert: Alert) -> 
             silent=alert.severity == Severity.REVIEW,
             alert_id=alert.id,
         )
+
+
+def grouped_notice(
+    rt: Runtime, session: Session, alert_ids: list[int]
+) -> tuple[str, keyboards.Keyboard]:
+    """The text and button of one message carrying several alerts of one rule."""
+    alerts = [repo.get_alert(session, alert_id) for alert_id in alert_ids]
+    if len(alerts) == 1:
+        text = alert_text(rt, session, alerts[0])
+    else:
+        refs = [repo.get_patient(session, a.patient_id).clinic_ref for a in alerts]
+        text = texts.unreachable_patients(alerts[0].description, refs)
+        acknowledged = [a for a in alerts if a.acknowledged_at is not None]
+        if len(acknowledged) == len(alerts):
+            last = acknowledged[-1]
+            who = staff_name(session, last.acknowledged_by)
+            tz = rt.settings.clinic_timezone
+            text += "\n\n" + texts.acknowledged_line(who, last.acknowledged_at, tz)
+    return text, keyboards.acknowledge_keyboard(alert_ids[0])
 
 
 def staff_group(rt: Runtime, session: Session) -> int | None:
@@ -204,7 +238,16 @@ def acknowledge(
     )
     text = alert_text(rt, session, alert)
     for copy in repo.deliveries_of(session, alert_id):
-        body = text if copy.kind != Purpose.ESCALATION else _escalation_text(alert, text)
+        carried = repo.alerts_sharing_message(session, copy.chat_id, copy.message_id)
+        if len(carried) > 1:
+            # A grouped notice: acknowledging it acknowledges every alert it carries.
+            for other in carried:
+                repo.acknowledge_alert(session, other.id, user_id, now)
+            body, _ = grouped_notice(rt, session, [a.id for a in carried])
+        elif copy.kind == Purpose.ESCALATION:
+            body = _escalation_text(alert, text)
+        else:
+            body = text
         messages.edit(session, now, copy.chat_id, copy.message_id, body)
     return AckResult(texts.ACKNOWLEDGED)
 
@@ -258,13 +301,16 @@ def mark_unreachable(
 
 
 def reroute_to_admins(
-    rt: Runtime, session: Session, now: datetime, text: str, alert_id: int | None, why: str
+    rt: Runtime, session: Session, now: datetime, row: OutboxMessage, why: str
 ) -> None:
     """A staff group cannot take a message: each admin gets it privately, with the reason."""
-    body = f"{texts.group_unreachable(why)}\n\n{text}"
-    keyboard = keyboards.acknowledge_keyboard(alert_id) if alert_id is not None else None
+    body = f"{texts.group_unreachable(why)}\n\n{row.text}"
+    keyboard = keyboards.acknowledge_keyboard(row.alert_id) if row.alert_id is not None else None
     for chat_id in escalation_chats(rt, session):
-        messages.send(session, now, chat_id, body, Purpose.ALERT, keyboard, alert_id=alert_id)
+        copy = messages.send(
+            session, now, chat_id, body, Purpose.ALERT, keyboard, alert_id=row.alert_id
+        )
+        copy.grouped_alert_ids = row.grouped_alert_ids
 
 
 def staff_group_migrated(

@@ -38,17 +38,19 @@ def delivered(
     if superseded and row.markup:
         # A newer message of the same check-in was queued meanwhile: retire this one's buttons.
         messages.clear(session, now, row.chat_id, message_id)
-    if row.alert_id is not None and row.purpose in (Purpose.ALERT, Purpose.ESCALATION):
+    if row.purpose not in (Purpose.ALERT, Purpose.ESCALATION):
+        return
+    for alert_id in messages.grouped_alert_ids(row):
         repo.record_delivery(
             session,
-            alert_id=row.alert_id,
+            alert_id=alert_id,
             chat_id=row.chat_id,
             message_id=message_id,
             kind=row.purpose,
             now=now,
         )
         if row.purpose == Purpose.ALERT:
-            repo.mark_staff_notified(session, row.alert_id, now)
+            repo.mark_staff_notified(session, alert_id, now)
 
 
 def retry_later(
@@ -135,7 +137,7 @@ def _reroute_once(
     if row.fallback_sent or row.method != Method.SEND or not row.text:
         return
     row.fallback_sent = True
-    alerts.reroute_to_admins(rt, session, now, row.text, row.alert_id, _plain_reason(error))
+    alerts.reroute_to_admins(rt, session, now, row, _plain_reason(error))
     log.warning("outbox %s rerouted to admins: staff group failing", row.id)
 
 

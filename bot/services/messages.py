@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel import Session
@@ -69,6 +70,37 @@ def send(
         check_in_id=check_in_id,
         alert_id=alert_id,
     )
+
+
+def send_grouped(
+    session: Session,
+    now: datetime,
+    chat_id: int,
+    group_key: str,
+    alert_id: int,
+    render: Callable[[list[int]], tuple[str, Keyboard]],
+    wait: timedelta,
+) -> OutboxMessage:
+    """Queue a notice that waits `wait` for others of its kind to the same chat, and joins
+    the one already waiting if there is one; `render` writes the text for all of them."""
+    row = repo.pending_group_message(session, chat_id, group_key)
+    alert_ids = [*grouped_alert_ids(row), alert_id] if row else [alert_id]
+    if row is None:
+        row = _queue(
+            session, now, chat_id, Method.SEND, Purpose.ALERT, silent=True, alert_id=alert_id
+        )
+        row.group_key, row.next_attempt_at = group_key, now + wait
+    text, keyboard = render(alert_ids)
+    row.grouped_alert_ids = json.dumps(alert_ids)
+    row.text, row.markup = text, json.dumps(keyboard)
+    return row
+
+
+def grouped_alert_ids(row: OutboxMessage) -> list[int]:
+    """The alerts a message carries: several for a grouped notice, else its one alert."""
+    if row.grouped_alert_ids:
+        return json.loads(row.grouped_alert_ids)
+    return [row.alert_id] if row.alert_id is not None else []
 
 
 def edit(

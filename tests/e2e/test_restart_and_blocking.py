@@ -57,6 +57,10 @@ async def test_a_blocked_patient_is_marked_and_staff_are_told(fake_bot_api, tmp_
         server.block(PATIENT_ID)
         bot.clock.advance(hours=4)
         await bot.dispatch()
+        # A notice that can wait waits a few seconds for others of its kind.
+        await server.wait_for(lambda: bot.all(Patient)[0].status == PatientStatus.BLOCKED)
+        bot.clock.advance(seconds=11)
+        bot.running.sender.wake()
         notice = await server.next_message(ADMIN_ID, contains="cannot be delivered")
         assert "MRN001" in notice.text
         [patient] = bot.all(Patient)

@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("edit_message_id", sa.Integer(), nullable=True),
         sa.Column("check_in_id", sa.Integer(), nullable=True),
         sa.Column("alert_id", sa.Integer(), nullable=True),
+        sa.Column("group_key", sa.String(length=32), nullable=True),
+        sa.Column("grouped_alert_ids", sa.String(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
