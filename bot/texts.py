@@ -106,7 +106,8 @@ def with_footer(text: str, footer: str) -> str:
 # Staff
 ENROLL_USAGE = (
     "Usage: /enroll <ref> [display name]\n"
-    "<ref> is the clinic reference (letters, digits, . _ -, up to 32)."
+    "<ref> is the clinic reference (letters, digits, . _ -, up to 32).\n"
+    "/reinvite <ref> replaces a link that was lost (the old one stops working)."
 )
 INFUSION_USAGE = (
     "Usage: /infusion <ref> [start time] [dose]\n"
@@ -214,6 +215,7 @@ HELP_CLINICIAN = (
 )
 HELP_COORDINATOR = (
     "/enroll <ref> [display name] - enrol a patient and get their invite link\n"
+    "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] - record an infusion and schedule its check-ins\n"
     "/help - this message\n"
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on."
