@@ -20,118 +20,96 @@ from tests.utils.patients import add_active_patients
 PATIENT = 1001
 
 
-async def test_a_tap_on_a_question_whose_send_was_not_yet_confirmed_counts(fake_bot_api, tmp_path):
+async def test_a_tap_on_a_question_whose_send_was_not_yet_confirmed_counts(bot, fake_bot_api):
     server = fake_bot_api
-    bot = await start_bot(server, tmp_path)
-    try:
-        # Telegram delivers the question but its answer to the bot is lost: the bot retries.
-        server.drop_next("sendMessage", after_delivery=True)
-        add_active_patients(bot, [PATIENT])
-        await bot.dispatch()
-        question = await server.next_message(PATIENT, contains="How bad is your pain right now")
-        server.user(PATIENT).press(question, button_text="6")
-        await server.next_message(PATIENT, contains="Average pain over the last 24 hours")
-        assert [a.value for a in bot.all(Answer)] == ["6"]
-        # The unconfirmed send is not repeated once the patient has moved on.
-        bot.clock.advance(seconds=5)
-        bot.running.sender.wake()
-        await server.wait_for(lambda: bot.all(CheckIn)[0].message_id is not None)
-        pain_questions = [t for t in server.sent_to(PATIENT) if "pain right now" in t]
-        assert len(pain_questions) == 1
-    finally:
-        await bot.stop()
+    # Telegram delivers the question but its answer to the bot is lost: the bot retries.
+    server.drop_next("sendMessage", after_delivery=True)
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    question = await server.next_message(PATIENT, contains="How bad is your pain right now")
+    server.user(PATIENT).press(question, button_text="6")
+    await server.next_message(PATIENT, contains="Average pain over the last 24 hours")
+    assert [a.value for a in bot.all(Answer)] == ["6"]
+    # The unconfirmed send is not repeated once the patient has moved on.
+    bot.clock.advance(seconds=5)
+    bot.running.sender.wake()
+    await server.wait_for(lambda: bot.all(CheckIn)[0].message_id is not None)
+    pain_questions = [t for t in server.sent_to(PATIENT) if "pain right now" in t]
+    assert len(pain_questions) == 1
 
 
-async def test_two_done_taps_at_once_keep_the_ticked_answer(fake_bot_api, tmp_path):
+async def test_two_done_taps_at_once_keep_the_ticked_answer(bot, fake_bot_api):
     server = fake_bot_api
-    bot = await start_bot(server, tmp_path)
-    try:
-        add_active_patients(bot, [PATIENT], infusion=False)
-        patient = server.user(PATIENT)
-        patient.send_text("/report")
-        checklist = await server.next_message(PATIENT, contains="Tick all that apply")
-        patient.press(checklist, button_text="☐ Seeing or hearing things that aren't there")
-        await server.wait_for(
-            lambda: "Done (1 ticked)" in dict(server.message(PATIENT, checklist.message_id).buttons)
-        )
-        ticked = server.message(PATIENT, checklist.message_id)
-        patient.press(ticked, button_text="Done (1 ticked)")
-        patient.press(ticked, button_text="Done (1 ticked)")  # before the first is handled
-        severity = await server.next_message(PATIENT, contains="How severe is it")
-        await server.wait_for(lambda: len(server.callback_answers) == 3)
-        assert [a.value for a in bot.all(Answer)] == ['{"hallucinations": null}']
-        patient.press(severity, button_text="Severe")
-        await server.next_message(PATIENT, contains="clinic")
-        await server.wait_for(
-            lambda: "psychotomimetic_severe" in {a.rule_id for a in bot.all(Alert)}
-        )
-        assert sum("How severe is it" in t for t in server.sent_to(PATIENT)) == 1
-    finally:
-        await bot.stop()
+    add_active_patients(bot, [PATIENT], infusion=False)
+    patient = server.user(PATIENT)
+    patient.send_text("/report")
+    checklist = await server.next_message(PATIENT, contains="Tick all that apply")
+    patient.press(checklist, button_text="☐ Seeing or hearing things that aren't there")
+    await server.wait_for(
+        lambda: "Done (1 ticked)" in dict(server.message(PATIENT, checklist.message_id).buttons)
+    )
+    ticked = server.message(PATIENT, checklist.message_id)
+    patient.press(ticked, button_text="Done (1 ticked)")
+    patient.press(ticked, button_text="Done (1 ticked)")  # before the first is handled
+    severity = await server.next_message(PATIENT, contains="How severe is it")
+    await server.wait_for(lambda: len(server.callback_answers) == 3)
+    assert [a.value for a in bot.all(Answer)] == ['{"hallucinations": null}']
+    patient.press(severity, button_text="Severe")
+    await server.next_message(PATIENT, contains="clinic")
+    await server.wait_for(lambda: "psychotomimetic_severe" in {a.rule_id for a in bot.all(Alert)})
+    assert sum("How severe is it" in t for t in server.sent_to(PATIENT)) == 1
 
 
-async def test_a_tap_racing_the_reminder_counts(fake_bot_api, tmp_path):
+async def test_a_tap_racing_the_reminder_counts(bot, fake_bot_api):
     server = fake_bot_api
-    bot = await start_bot(server, tmp_path)
-    try:
-        add_active_patients(bot, [PATIENT])
-        await bot.dispatch()
-        baseline = bot.all(CheckIn, CheckIn.step_id == "baseline")[0]
-        first = await server.next_message(PATIENT, contains="How bad is your pain right now")
-        await server.wait_for(lambda: bot.all(CheckIn, CheckIn.id == baseline.id)[0].message_id)
-        # Close the baseline unanswered, then let the evening check-in and its reminder come.
-        bot.clock.advance(hours=4)
-        await bot.dispatch()
-        evening = await server.next_message(PATIENT, contains="Evening check-in")
-        bot.clock.advance(hours=2)
-        server.user(PATIENT).press(evening, button_text="3")  # as the reminder goes out
-        await bot.dispatch()
-        await server.next_message(PATIENT, contains="Tick all that apply")
-        assert bot.all(CheckIn, CheckIn.id == baseline.id)[0].status == CheckInStatus.MISSED
-        assert not server.message(PATIENT, first.message_id).buttons
-        assert [a.value for a in bot.all(Answer)] == ["3"]
-    finally:
-        await bot.stop()
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    baseline = bot.all(CheckIn, CheckIn.step_id == "baseline")[0]
+    first = await server.next_message(PATIENT, contains="How bad is your pain right now")
+    await server.wait_for(lambda: bot.all(CheckIn, CheckIn.id == baseline.id)[0].message_id)
+    # Close the baseline unanswered, then let the evening check-in and its reminder come.
+    bot.clock.advance(hours=4)
+    await bot.dispatch()
+    evening = await server.next_message(PATIENT, contains="Evening check-in")
+    bot.clock.advance(hours=2)
+    server.user(PATIENT).press(evening, button_text="3")  # as the reminder goes out
+    await bot.dispatch()
+    await server.next_message(PATIENT, contains="Tick all that apply")
+    assert bot.all(CheckIn, CheckIn.id == baseline.id)[0].status == CheckInStatus.MISSED
+    assert not server.message(PATIENT, first.message_id).buttons
+    assert [a.value for a in bot.all(Answer)] == ["3"]
 
 
 async def test_a_check_in_answered_in_part_closes_as_partial_without_a_no_answer_alert(
-    fake_bot_api, tmp_path
+    bot, fake_bot_api
 ):
     server = fake_bot_api
-    bot = await start_bot(server, tmp_path)
-    try:
-        add_active_patients(bot, [PATIENT])
-        await bot.dispatch()
-        bot.clock.advance(hours=4)
-        await bot.dispatch()
-        evening = await server.next_message(PATIENT, contains="Evening check-in")
-        server.user(PATIENT).press(evening, button_text="5")
-        await server.next_message(PATIENT, contains="Tick all that apply")
-        bot.clock.advance(hours=4, minutes=1)
-        await bot.dispatch()
-        [closed] = bot.all(CheckIn, CheckIn.step_id == "evening")
-        assert closed.status == CheckInStatus.PARTIAL
-        assert "missed_early_check_in" not in {a.rule_id for a in bot.all(Alert)}
-    finally:
-        await bot.stop()
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    bot.clock.advance(hours=4)
+    await bot.dispatch()
+    evening = await server.next_message(PATIENT, contains="Evening check-in")
+    server.user(PATIENT).press(evening, button_text="5")
+    await server.next_message(PATIENT, contains="Tick all that apply")
+    bot.clock.advance(hours=4, minutes=1)
+    await bot.dispatch()
+    [closed] = bot.all(CheckIn, CheckIn.step_id == "evening")
+    assert closed.status == CheckInStatus.PARTIAL
+    assert "missed_early_check_in" not in {a.rule_id for a in bot.all(Alert)}
 
 
-async def test_infusion_sent_twice_records_one(fake_bot_api, tmp_path):
+async def test_infusion_sent_twice_records_one(bot, fake_bot_api):
     server = fake_bot_api
-    bot = await start_bot(server, tmp_path)
-    try:
-        admin = server.add_user(ADMIN_ID, "Dana", started=True)
-        add_active_patients(bot, [PATIENT], infusion=False)
-        admin.send_text("/infusion MRN1001")
-        admin.send_text("/infusion MRN1001")
-        await server.next_message(ADMIN_ID, contains="Infusion recorded for MRN1001")
-        repeat = await server.next_message(ADMIN_ID, contains="MRN1001")
-        assert "recorded a moment ago" in repeat.text
-        assert len(bot.all(Infusion)) == 1
-        await server.wait_for(lambda: server.sent_to(PATIENT))
-        assert sum("pain right now" in t for t in server.sent_to(PATIENT)) == 1
-    finally:
-        await bot.stop()
+    admin = server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT], infusion=False)
+    admin.send_text("/infusion MRN1001")
+    admin.send_text("/infusion MRN1001")
+    await server.next_message(ADMIN_ID, contains="Infusion recorded for MRN1001")
+    repeat = await server.next_message(ADMIN_ID, contains="MRN1001")
+    assert "recorded a moment ago" in repeat.text
+    assert len(bot.all(Infusion)) == 1
+    await server.wait_for(lambda: server.sent_to(PATIENT))
+    assert sum("pain right now" in t for t in server.sent_to(PATIENT)) == 1
 
 
 async def test_two_coordinators_enrolling_one_patient_keep_the_first_link(fake_bot_api, tmp_path):

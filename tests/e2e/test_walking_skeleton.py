@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from sqlmodel import select
 
 from storage.models import (
@@ -20,13 +19,6 @@ from tests.utils.harness import ADMIN_ID, start_bot
 
 PATIENT_ID = 1001
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-async def bot(fake_bot_api, tmp_path):
-    running = await start_bot(fake_bot_api, tmp_path)
-    yield running
-    await running.stop()
 
 
 async def enrol_patient(server, admin, ref="MRN001", name="Ann"):
