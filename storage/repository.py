@@ -650,14 +650,32 @@ def enqueue(session: Session, message: OutboxMessage) -> OutboxMessage:
 
 
 def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Pending messages whose next attempt has come, most urgent first, in order per chat."""
+    """The next message due for each chat (most urgent, then oldest), most urgent first.
+
+    One row per chat, so that a chat with a long queue (a group at 20 a minute) never
+    crowds the others out of the batch.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=OutboxMessage.chat_id,
+            order_by=(col(OutboxMessage.priority), col(OutboxMessage.id)),
+        )
+        .label("rank")
+    )
+    heads = (
+        select(col(OutboxMessage.id), rank)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .subquery()
+    )
     return list(
         session.exec(
             select(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
+            .join(heads, col(OutboxMessage.id) == heads.c.id)
+            .where(heads.c.rank == 1)
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )

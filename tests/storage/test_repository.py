@@ -9,7 +9,15 @@ from sqlmodel import SQLModel, select
 
 from storage import repository as repo
 from storage.db import migrate, session_scope
-from storage.models import Alert, Answer, CheckIn, CheckInStatus, Infusion, PatientStatus
+from storage.models import (
+    Alert,
+    Answer,
+    CheckIn,
+    CheckInStatus,
+    Infusion,
+    OutboxMessage,
+    PatientStatus,
+)
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -185,3 +193,26 @@ def test_missed_in_a_row_counts_back_from_the_latest(engine):
         d.status = CheckInStatus.MISSED
         assert repo.missed_in_a_row(session, patient.id) == 2
         assert isinstance(d, CheckIn)
+
+
+def test_the_outbox_batch_takes_one_message_per_chat_so_a_long_queue_crowds_out_nobody(engine):
+    with session_scope(engine) as session:
+        for n in range(250):
+            repo.enqueue(session, outbox_row(-100500, priority=1, text=f"alert {n}"))
+        repo.enqueue(session, outbox_row(1001, priority=4, text="question"))
+        repo.enqueue(session, outbox_row(1001, priority=4, text="next question"))
+        batch = repo.outbox_due(session, T0, 200)
+        assert [(m.chat_id, m.text) for m in batch] == [(-100500, "alert 0"), (1001, "question")]
+        assert repo.outbox_due(session, T0 - timedelta(seconds=1), 200) == []
+
+
+def outbox_row(chat_id, priority, text):
+    return OutboxMessage(
+        chat_id=chat_id,
+        method="send",
+        purpose="alert",
+        priority=priority,
+        text=text,
+        created_at=T0,
+        next_attempt_at=T0,
+    )
