@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tests.benchmarks [--quick]` prints one line per figure (README.md)."""

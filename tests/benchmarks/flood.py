@@ -1,0 +1,154 @@
+"""Figure 4: an emergency alert while a stranger floods the bot.
+
+Patients are brought, through their evening check-in, to the side-effect checklist with
+"Chest pain" ticked. In each trial one of them taps Done (the protocol's emergency rule):
+latency from that tap to the staff alert and to the patient's "call 112" text. Reference
+trials have nothing else going on; in flood trials a new stranger sends 200 messages at
+once just before the tap. Telegram's limits on, the bot's real SendLimits. Medians of the
+trials are compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.delivery.pacing import SendLimits
+from tests.benchmarks.common import (
+    FirstMatch,
+    Sent,
+    ThreadedFake,
+    figure,
+    median,
+    ms,
+    ratio,
+    require,
+    seed_due,
+    staff_alert_for,
+    start_bot,
+)
+from tests.fake_bot_api import BotMessage
+from tests.utils.harness import ADMIN_ID
+
+TRIALS_QUICK, TRIALS_FULL = 2, 5
+FLOOD = 200
+FIRST_USER, FIRST_STRANGER = 50_000, 59_000
+TARGET = 1.5
+PATIENT_TEXT = "Please call 112 now"
+CHECKLIST = "Tick all that apply"
+CHEST_PAIN = "Chest pain"
+WINDOW_SECONDS = 3.5  # a private chat's send window (3 in 3.2 s) has emptied after this
+BETWEEN_TRIALS = 1.2  # the staff chat gets one alert per trial: never held by its window
+WAIT_SECONDS = 30.0
+
+
+class Trials:
+    """Taps, staff alerts and "call 112" texts, as the fake sees them."""
+
+    def __init__(self, fake: ThreadedFake) -> None:
+        self._fake = fake
+        self.staff = FirstMatch(lambda s: staff_alert_for(s) if "EMERGENCY" in s.text else None)
+        self.patient = FirstMatch(lambda s: s.chat_id if PATIENT_TEXT in s.text else None)
+        self.checklist_ids: dict[int, int] = {}
+        self.pressed: dict[int, float] = {}
+
+    def listener(self, message: BotMessage, sent: Sent) -> None:
+        self.staff(message, sent)
+        self.patient(message, sent)
+        if CHECKLIST in sent.text:
+            self.checklist_ids.setdefault(sent.chat_id, sent.message_id)
+
+    def ticked(self, user_id: int) -> bool:
+        """Whether the patient's checklist shows Chest pain ticked (on the fake's thread)."""
+        message = self._fake.server.message(user_id, self.checklist_ids[user_id])
+        return any(label == f"☑ {CHEST_PAIN}" for label, _ in message.buttons)
+
+    def done(self, user_id: int, flood_from: int | None) -> None:
+        """Optionally flood from a new stranger, then tap Done (on the fake's thread)."""
+        server = self._fake.server
+        if flood_from is not None:
+            stranger = server.add_user(flood_from, "Eve")
+            for number in range(FLOOD):
+                stranger.send_text(f"hello {number}")
+        self.pressed[user_id] = time.perf_counter()
+        server.user(user_id).press(self.checklist_ids[user_id], button_text="Done (1 ticked)")
+
+    def arrived(self, user_id: int) -> bool:
+        return user_id in self.staff.at and user_id in self.patient.at
+
+
+async def prepare(fake: ThreadedFake, trials: Trials, users: list[int]) -> None:
+    """Answer pain, tick Chest pain on the checklist: each patient is one tap from an alert."""
+    await require(lambda: fake.delivered(users) == len(users), WAIT_SECONDS, "the check-ins")
+    for user, sent in fake.firsts(users).items():
+        fake.soon(lambda u=user, m=sent.message_id: fake.server.user(u).press(m, button_text="3"))
+    await require(
+        lambda: all(u in trials.checklist_ids for u in users), WAIT_SECONDS, "the checklists"
+    )
+    for user in users:
+        checklist = trials.checklist_ids[user]
+        fake.soon(
+            lambda u=user, m=checklist: fake.server.user(u).press(m, button_text=f"☐ {CHEST_PAIN}")
+        )
+    await require(
+        lambda: all(fake.call(trials.ticked, u) for u in users), WAIT_SECONDS, "the ticks"
+    )
+    await asyncio.sleep(WINDOW_SECONDS)
+
+
+async def trial(fake: ThreadedFake, trials: Trials, user: int, flood_from: int | None):
+    fake.soon(trials.done, user, flood_from)
+    await require(lambda: trials.arrived(user), WAIT_SECONDS, "the emergency alert")
+    await asyncio.sleep(BETWEEN_TRIALS)
+    return await fake.acall(
+        lambda: (
+            trials.staff.at[user] - trials.pressed[user],
+            trials.patient.at[user] - trials.pressed[user],
+        )
+    )
+
+
+async def measure(quick: bool) -> list[str]:
+    count = TRIALS_QUICK if quick else TRIALS_FULL
+    users = list(range(FIRST_USER, FIRST_USER + 2 * count))
+    with ThreadedFake(enforce_limits=True) as fake, tempfile.TemporaryDirectory() as directory:
+        trials = Trials(fake)
+        fake.add_users([ADMIN_ID, *users])
+        fake.listen(trials.listener)
+        bot = await start_bot(fake, Path(directory), limits=SendLimits(), clock=SystemClock())
+        try:
+            seed_due(bot.runtime, users, "evening", datetime.now(UTC))
+            await prepare(fake, trials, users)
+            calm = [await trial(fake, trials, user, None) for user in users[:count]]
+            flooded = [
+                await trial(fake, trials, user, FIRST_STRANGER + number)
+                for number, user in enumerate(users[count:])
+            ]
+        finally:
+            await bot.stop()
+    lines = []
+    for index, what in enumerate(("staff alert", "patient's 'call 112' text")):
+        value = ms(median(times[index] for times in flooded))
+        reference = ms(median(times[index] for times in calm))
+        lines.append(
+            figure(
+                f"flood ({FLOOD} messages from a stranger, limits on): answer -> {what}, "
+                f"median of {count}",
+                value,
+                "ms",
+                ratio=ratio(value, reference),
+                reference=f"{reference:.0f} ms without the flood",
+                target=f"<= {TARGET}x",
+                ok=ratio(value, reference) <= TARGET,
+            )
+        )
+    return lines
+
+
+def run(quick: bool) -> list[str]:
+    """Measure and return the figure lines."""
+    return asyncio.run(measure(quick))
