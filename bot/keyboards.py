@@ -26,7 +26,7 @@ class Action(StrEnum):
     """What a button does."""
 
     ANSWER = "a"  # single tap: scale, choice, yes/no
-    TOGGLE = "t"  # tick or untick a multi option
+    TOGGLE = "t"  # tick (1) or untick (0) a multi option
     DONE = "d"  # finish a multi question
     SEVERITY = "s"  # severity of a ticked item
     BACK = "b"  # change the last answer
@@ -121,7 +121,7 @@ def multi_keyboard(
         [
             _button(
                 f"{texts.TICKED if o.value in ticked else texts.UNTICKED} {o.label}",
-                Callback(Action.TOGGLE, check_in_id, question.id, i),
+                Callback(Action.TOGGLE, check_in_id, question.id, i, int(o.value not in ticked)),
             )
         ]
         for i, o in enumerate(question.options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -12,10 +13,13 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.protocol import Protocol
+from storage import repository as repo
 from storage.db import session_scope
 from storage.repository import OUTBOX_TOUCHED
 
 RUNTIME_KEY = "runtime"
+# The update being handled in this task (set by bot.delivery.processor).
+HANDLING_UPDATE: ContextVar[int | None] = ContextVar("handling_update", default=None)
 
 
 def _nothing() -> None:
@@ -36,9 +40,16 @@ class Runtime:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One short transaction; messages it queued are sent as soon as it commits."""
+        """One short transaction; messages it queued are sent as soon as it commits.
+
+        A transaction that queues messages while an update is handled also marks that
+        update handled, so that a crash can never make the bot act on it twice.
+        """
         with session_scope(self.engine) as session:
             yield session
             touched = session.info.pop(OUTBOX_TOUCHED, False)
+            update_id = HANDLING_UPDATE.get()
+            if touched and update_id is not None:
+                repo.mark_handled(session, update_id, self.clock.now(), "handled")
         if touched:
             self.wake_sender()

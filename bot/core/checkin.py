@@ -95,11 +95,14 @@ def text_answer(question: Question, text: str) -> str:
     return cleaned
 
 
-def toggle(question: Question, selected: list[str], code: str) -> list[str]:
-    """Tick or untick one option of a multi question; returns the new selection in order."""
+def set_tick(question: Question, selected: list[str], code: str, ticked: bool) -> list[str]:
+    """Tick (or untick) one option of a multi question; returns the new selection in order.
+
+    Setting rather than flipping makes a repeated tap (or a replayed update) harmless.
+    """
     if question.kind is not QuestionKind.MULTI or question.option(code) is None:
         raise InvalidAnswer(f"{code!r} is not an option of {question.id}")
-    chosen = set(selected) ^ {code}
+    chosen = set(selected) | {code} if ticked else set(selected) - {code}
     return [o.value for o in question.options if o.value in chosen]
 
 

@@ -20,7 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
 from bot import texts
-from bot.runtime import Runtime
+from bot.runtime import HANDLING_UPDATE, Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
 from storage import repository as repo
@@ -93,7 +93,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(chat, asyncio.Lock())
         try:
             async with lock:
-                await super().process_update(update, coroutine)
+                handling = HANDLING_UPDATE.set(update.update_id)
+                try:
+                    await super().process_update(update, coroutine)
+                finally:
+                    HANDLING_UPDATE.reset(handling)
         finally:
             self._waiting[chat] -= 1
             if not self._waiting[chat]:

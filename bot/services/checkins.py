@@ -173,7 +173,8 @@ def _apply_action(
     if callback.action is Action.TOGGLE:
         if check_in.draft is None and question.id in answers:
             raise _Stale  # the checklist was already sent with Done
-        ticked = flow.toggle(question, _draft(check_in), question.options[callback.index].value)
+        code = question.options[callback.index].value
+        ticked = flow.set_tick(question, _draft(check_in), code, ticked=callback.sub_index != 0)
         check_in.draft = json.dumps(ticked)
         step = rt.protocol.step(check_in.step_id)
         back = flow.previous_question(rt.protocol, step, answers, question) is not None

@@ -89,7 +89,9 @@ def send_grouped(
         row = _queue(
             session, now, chat_id, Method.SEND, Purpose.ALERT, silent=True, alert_id=alert_id
         )
+        # It waits, so it must not stand in front of the chat's urgent alerts meanwhile.
         row.group_key, row.next_attempt_at = group_key, now + wait
+        row.priority = PRIORITY[Purpose.NOTICE]
     text, keyboard = render(alert_ids)
     row.grouped_alert_ids = json.dumps(alert_ids)
     row.text, row.markup = text, json.dumps(keyboard)

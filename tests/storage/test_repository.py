@@ -216,3 +216,14 @@ def outbox_row(chat_id, priority, text):
         created_at=T0,
         next_attempt_at=T0,
     )
+
+
+def test_a_message_waiting_for_its_retry_holds_back_its_chat_only(engine):
+    with session_scope(engine) as session:
+        first = repo.enqueue(session, outbox_row(1001, priority=0, text="call 112 now"))
+        repo.enqueue(session, outbox_row(1001, priority=2, text="next question"))
+        repo.enqueue(session, outbox_row(1002, priority=2, text="other patient"))
+        first.next_attempt_at = T0 + timedelta(seconds=4)
+        assert [m.text for m in repo.outbox_due(session, T0, 200)] == ["other patient"]
+        later = repo.outbox_due(session, T0 + timedelta(seconds=4), 200)
+        assert [m.text for m in later] == ["call 112 now", "other patient"]
