@@ -18,12 +18,13 @@ BENCHMARKS = ("update_handling", "dispatch", "alert_latency", "flood", "scale", 
 
 
 def header(quick: bool) -> str:
-    """The machine the figures come from."""
+    """The machine the figures come from, and how busy it was when they started."""
+    load = " / ".join(f"{n:.1f}" for n in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return (
         f"# benchmarks ({'quick' if quick else 'full'}) on {platform.node() or 'unknown host'}: "
         f"nproc={os.cpu_count()}, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.system()} {platform.release()} "
-        f"{platform.machine()}"
+        f"{platform.machine()}, load average {load}"
     )
 
 

@@ -41,7 +41,7 @@ TARGET = 1.5
 PATIENT_TEXT = "Please call 112 now"
 CHECKLIST = "Tick all that apply"
 CHEST_PAIN = "Chest pain"
-WINDOW_SECONDS = 3.5  # a private chat's send window (3 in 3.2 s) has emptied after this
+SETTLE_SECONDS = 0.5  # "call 112" is each patient's 3rd message: within 3 in 3.2 s
 BETWEEN_TRIALS = 1.2  # the staff chat gets one alert per trial: never held by its window
 WAIT_SECONDS = 30.0
 
@@ -97,7 +97,7 @@ async def prepare(fake: ThreadedFake, trials: Trials, users: list[int]) -> None:
     await require(
         lambda: all(fake.call(trials.ticked, u) for u in users), WAIT_SECONDS, "the ticks"
     )
-    await asyncio.sleep(WINDOW_SECONDS)
+    await asyncio.sleep(SETTLE_SECONDS)
 
 
 async def trial(fake: ThreadedFake, trials: Trials, user: int, flood_from: int | None):
