@@ -650,10 +650,11 @@ def enqueue(session: Session, message: OutboxMessage) -> OutboxMessage:
 
 
 def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
-    """The next message due for each chat (most urgent, then oldest), most urgent first.
+    """Each chat's next message (most urgent, then oldest) if it is due, most urgent first.
 
     One row per chat, so that a chat with a long queue (a group at 20 a minute) never
-    crowds the others out of the batch.
+    crowds the others out of the batch; and a chat whose next message waits for a retry
+    waits with it, so that nothing queued behind it overtakes it.
     """
     rank = (
         func.row_number()
@@ -665,17 +666,14 @@ def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessag
     )
     heads = (
         select(col(OutboxMessage.id), rank)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-        )
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
         .subquery()
     )
     return list(
         session.exec(
             select(OutboxMessage)
             .join(heads, col(OutboxMessage.id) == heads.c.id)
-            .where(heads.c.rank == 1)
+            .where(heads.c.rank == 1, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )
