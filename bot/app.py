@@ -20,7 +20,7 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.protocol import Protocol
-from bot.delivery.processor import ChatOrderedProcessor, FloodLimit
+from bot.delivery.processor import ChatOrderedProcessor
 from bot.handlers import coordinator, patient, staff
 from bot.runtime import RUNTIME_KEY, Runtime
 
@@ -36,7 +36,6 @@ def build_application(
     protocol: Protocol,
     engine: Engine,
     clock: Clock | None = None,
-    flood: FloodLimit | None = None,
 ) -> Application:
     """The bot's Application: handlers, per-chat ordered concurrency, error handler.
 
@@ -51,7 +50,7 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .updater(None)
         .job_queue(None)
-        .concurrent_updates(ChatOrderedProcessor(runtime, flood))
+        .concurrent_updates(ChatOrderedProcessor(runtime))
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime

@@ -774,25 +774,37 @@ def purge_old_outbox(session: Session, before: datetime, limit: int) -> int:
 
 
 def store_updates(
-    session: Session, updates: Iterable[tuple[int, int | None, str]], now: datetime
+    session: Session,
+    updates: Iterable[tuple[int, int | None, str, str | None]],
+    now: datetime,
 ) -> list[int]:
-    """Store (update id, chat id, JSON) rows not seen before; returns the new update ids."""
+    """Store (update id, chat id, JSON, outcome) rows not seen before; returns the new ids.
+
+    A row with an outcome (an update deliberately not handled) is stored as handled.
+    """
     rows = list(updates)
     known = set(
         session.exec(
             select(InboxUpdate.update_id).where(
-                col(InboxUpdate.update_id).in_([update_id for update_id, _, _ in rows])
+                col(InboxUpdate.update_id).in_([row[0] for row in rows])
             )
         )
     )
     fresh = []
-    for update_id, chat_id, payload in rows:
+    for update_id, chat_id, payload, outcome in rows:
         if update_id in known:
             continue
         known.add(update_id)
         fresh.append(update_id)
         session.add(
-            InboxUpdate(update_id=update_id, chat_id=chat_id, payload=payload, received_at=now)
+            InboxUpdate(
+                update_id=update_id,
+                chat_id=chat_id,
+                payload=payload,
+                received_at=now,
+                handled_at=now if outcome else None,
+                outcome=outcome,
+            )
         )
     return fresh
 

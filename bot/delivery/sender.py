@@ -98,20 +98,24 @@ class Sender:
             if wait > 0:
                 delay = min(delay, wait)
                 continue
-            if row.method == Method.SEND:
-                self._pacer.record(row.chat_id, mono)
             self._start(row)
         return delay
 
     def _start(self, row: OutboxMessage) -> None:
         self._busy_chats.add(row.chat_id)
+        if row.method == Method.SEND:
+            self._pacer.sending(row.chat_id)
         task = asyncio.create_task(self._deliver(row))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         try:
-            outcome = await self._attempt(row)
+            try:
+                outcome = await self._attempt(row)
+            finally:
+                if row.method == Method.SEND:
+                    self._pacer.sent(row.chat_id, time.monotonic())
             with self._rt.session() as session:
                 outcome(session, self._rt.clock.now())
         except Exception as exc:

@@ -27,9 +27,9 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH, load_protocol
 from bot.core.schedule import plan_infusion
+from bot.delivery.flood import FloodLimit
 from bot.delivery.lifecycle import RunningBot
 from bot.delivery.pacing import SendLimits
-from bot.delivery.processor import FloodLimit
 from bot.runtime import Runtime
 from storage import repository as repo
 from storage.db import make_engine, migrate
@@ -325,8 +325,8 @@ async def start_bot(
     migrate(engine)
     clock = clock or FakeClock()
     protocol = load_protocol(daytime_protocol(directory))
-    application = build_application(settings, protocol, engine, clock, flood)
-    running = RunningBot(application, limits, poll_seconds=1)
+    application = build_application(settings, protocol, engine, clock)
+    running = RunningBot(application, limits, poll_seconds=1, flood=flood)
     await running.start()
     return BotUnderTest(running, clock, fake.server)
 

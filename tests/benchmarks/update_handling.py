@@ -26,8 +26,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.core.schedule import plan_infusion
+from bot.delivery.flood import FloodLimit
 from bot.delivery.pacing import NO_LIMITS
-from bot.delivery.processor import FloodLimit
 from tests.benchmarks.common import (
     UTC_ZONE,
     Sent,
