@@ -26,6 +26,10 @@ def _nothing() -> None:
     return None
 
 
+def _ignore(_chats: set[int]) -> None:
+    return None
+
+
 @dataclass
 class Runtime:
     """The bot's long-lived parts, kept in `application.bot_data`."""
@@ -35,7 +39,7 @@ class Runtime:
     engine: Engine
     clock: Clock
     # Set by the running bot (bot.delivery.lifecycle): wake the sender or the dispatcher now.
-    wake_sender: Callable[[], None] = field(default=_nothing)
+    wake_sender: Callable[[set[int]], None] = field(default=_ignore)
     wake_dispatcher: Callable[[], None] = field(default=_nothing)
 
     @contextmanager
@@ -47,9 +51,9 @@ class Runtime:
         """
         with session_scope(self.engine) as session:
             yield session
-            touched = session.info.pop(OUTBOX_TOUCHED, False)
+            chats = session.info.pop(OUTBOX_TOUCHED, None)
             update_id = HANDLING_UPDATE.get()
-            if touched and update_id is not None:
+            if chats and update_id is not None:
                 repo.mark_handled(session, update_id, self.clock.now(), "handled")
-        if touched:
-            self.wake_sender()
+        if chats:
+            self.wake_sender(chats)

@@ -141,7 +141,7 @@ class CheckIn(SQLModel, table=True):
     __table_args__ = (
         Index("ix_checkin_status_due", "status", "due_at"),
         Index("ix_checkin_status_closes", "status", "closes_at"),
-        Index("ix_checkin_status_remind", "status", "remind_at"),
+        Index("ix_checkin_status_remind", "status", "reminded_at", "remind_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -36,7 +36,7 @@ from storage.models import (
     UTCDateTime,
 )
 
-# Set on a session that queued messages, so that the sender is woken after its commit.
+# The chats a session queued messages for, so that the sender is woken after its commit.
 OUTBOX_TOUCHED = "outbox_touched"
 
 
@@ -394,14 +394,17 @@ def next_pending(session: Session, patient_id: int, after: datetime) -> CheckIn 
 def next_wakeup(session: Session) -> datetime | None:
     """The earliest moment at which the dispatcher has something to do."""
     candidates = [
+        # Walks the (status, due_at) index in order and stops at the first active patient's.
         session.exec(
-            select(func.min(CheckIn.due_at))
+            select(CheckIn.due_at)
             .join(Patient)
             .where(
                 CheckIn.status == CheckInStatus.PENDING,
                 Patient.status == PatientStatus.ACTIVE,
             )
-        ).one(),
+            .order_by(CheckIn.due_at)
+            .limit(1)
+        ).first(),
         session.exec(
             select(func.min(CheckIn.closes_at)).where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
         ).one(),
@@ -645,7 +648,7 @@ def enqueue(session: Session, message: OutboxMessage) -> OutboxMessage:
     """Queue a message in the caller's transaction; the sender delivers it after the commit."""
     session.add(message)
     session.flush()
-    session.info[OUTBOX_TOUCHED] = True
+    session.info.setdefault(OUTBOX_TOUCHED, set()).add(message.chat_id)
     return message
 
 
@@ -678,6 +681,19 @@ def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessag
             .limit(limit)
         )
     )
+
+
+def outbox_head(session: Session, chat_id: int) -> OutboxMessage | None:
+    """The chat's next message to send (most urgent, then oldest), due or not."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(1)
+    ).first()
 
 
 def next_outbox_attempt(session: Session) -> datetime | None:

@@ -41,31 +41,49 @@ EDIT_ALREADY_DONE = ("message is not modified", "message to edit not found", "ca
 
 
 class Sender:
-    """Delivers the outbox; `wake()` after a commit that queued messages."""
+    """Delivers the outbox; `wake(chats)` after a commit that queued messages for them.
+
+    A wake-up naming chats looks at those chats' queues only; a full look over every chat
+    happens at start, when a retry or a paced message falls due, and every IDLE_SECONDS.
+    """
 
     def __init__(self, rt: Runtime, bot: Bot, limits: SendLimits | None = None) -> None:
         self._rt = rt
         self._bot = bot
         self._pacer = Pacer(limits or SendLimits())
         self._wake = asyncio.Event()
+        self._full_look = True
+        self._nudged: set[int] = set()
+        self._next_full_look = 0.0
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task] = set()
         self._stopping = False
 
-    def wake(self) -> None:
-        """Look at the outbox now."""
+    def wake(self, chats: set[int] | None = None) -> None:
+        """Look at these chats' queued messages now (all chats when None)."""
+        if chats is None:
+            self._full_look = True
+        else:
+            self._nudged |= chats
         self._wake.set()
 
     async def run(self) -> None:
         """Deliver until stopped."""
         while not self._stopping:
             self._wake.clear()
+            now = time.monotonic()
+            full, nudged = self._full_look or now >= self._next_full_look, self._nudged
+            self._full_look, self._nudged = False, set()
             try:
-                delay = self._launch_due()
+                if full:
+                    self._next_full_look = now + self._launch_due()
+                elif nudged:
+                    self._launch_chats(nudged)
             except Exception as exc:  # the loop must outlive any one bad moment
                 log.error("sender cycle failed: %s", type(exc).__name__)
-                delay = IDLE_SECONDS
-            if delay > 0:
+                self._next_full_look = now + IDLE_SECONDS
+            delay = self._next_full_look - time.monotonic()
+            if delay > 0 and not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
@@ -86,20 +104,41 @@ class Sender:
         delay = IDLE_SECONDS
         if upcoming is not None:
             delay = min(delay, max((upcoming - rt.clock.now()).total_seconds(), 0.01))
-        skipped = set(self._busy_chats)
-        mono = time.monotonic()
         for row in rows:
             if len(self._in_flight) >= MAX_IN_FLIGHT:
-                return IDLE_SECONDS  # a finishing delivery wakes the loop
-            if row.chat_id in skipped:
-                continue
-            skipped.add(row.chat_id)
-            wait = self._pacer.wait(row.chat_id, mono, counts=row.method == Method.SEND)
-            if wait > 0:
-                delay = min(delay, wait)
-                continue
-            self._start(row)
+                self._full_look = True  # look again when one finishes
+                break
+            delay = min(delay, self._try_start(row))
         return delay
+
+    def _launch_chats(self, chats: set[int]) -> None:
+        """Start the next delivery of each of these chats, if it may go now."""
+        rt, waits = self._rt, []
+        with rt.session() as session:
+            now = rt.clock.now()
+            for chat_id in chats - self._busy_chats:
+                row = repo.outbox_head(session, chat_id)
+                if row is None:
+                    continue
+                if row.next_attempt_at > now:
+                    waits.append((row.next_attempt_at - now).total_seconds())
+                elif not row.attempts or deliveries.still_wanted(session, row):
+                    if len(self._in_flight) >= MAX_IN_FLIGHT:
+                        self._full_look = True
+                        continue
+                    waits.append(self._try_start(row))
+        waits = [w for w in waits if w > 0]
+        if waits:
+            self._next_full_look = min(self._next_full_look, time.monotonic() + min(waits))
+
+    def _try_start(self, row: OutboxMessage) -> float:
+        """Start the row's delivery unless its chat is busy or paced; returns the wait."""
+        if row.chat_id in self._busy_chats:
+            return IDLE_SECONDS  # its delivery finishing looks at the chat again
+        wait = self._pacer.wait(row.chat_id, time.monotonic(), counts=row.method == Method.SEND)
+        if wait == 0:
+            self._start(row)
+        return wait if wait > 0 else IDLE_SECONDS
 
     def _start(self, row: OutboxMessage) -> None:
         self._busy_chats.add(row.chat_id)
@@ -122,7 +161,7 @@ class Sender:
             log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)
         finally:
             self._busy_chats.discard(row.chat_id)
-            self._wake.set()
+            self.wake({row.chat_id})
 
     async def _attempt(self, row: OutboxMessage):
         """Make the call; returns how to record its outcome (a function of session and time)."""
@@ -137,6 +176,7 @@ class Sender:
             return lambda s, now: deliveries.retry_later(rt, s, now, row_id, "429", wait)
         except ChatMigrated as exc:
             new_id = exc.new_chat_id
+            self._full_look = True  # its messages move to a chat not yet looked at
             return lambda s, now: deliveries.migrated(rt, s, now, row_id, new_id)
         except Forbidden as exc:
             error = exc.message

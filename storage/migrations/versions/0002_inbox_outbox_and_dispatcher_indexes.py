@@ -85,7 +85,9 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_checkin_status"))
         batch_op.create_index("ix_checkin_status_closes", ["status", "closes_at"], unique=False)
         batch_op.create_index("ix_checkin_status_due", ["status", "due_at"], unique=False)
-        batch_op.create_index("ix_checkin_status_remind", ["status", "remind_at"], unique=False)
+        batch_op.create_index(
+            "ix_checkin_status_remind", ["status", "reminded_at", "remind_at"], unique=False
+        )
 
 
 def downgrade() -> None:
