@@ -312,6 +312,28 @@ def claim_check_in(
     return session.get(CheckIn, check_in_id, populate_existing=True)
 
 
+def claim_due_check_ins(session: Session, now: datetime, limit: int) -> list[CheckIn]:
+    """Compare-and-set in one statement: the due check-ins still pending become sent."""
+    due = due_check_in_ids(session, now, limit)
+    if not due:
+        return []
+    claimed = session.exec(
+        update(CheckIn)
+        .where(col(CheckIn.id).in_(due), col(CheckIn.status) == CheckInStatus.PENDING)
+        .values(status=CheckInStatus.SENT, sent_at=now)
+        .returning(col(CheckIn.id))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return list(
+        session.exec(
+            select(CheckIn)
+            .where(col(CheckIn.id).in_([row[0] for row in claimed]))
+            .order_by(CheckIn.due_at)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def expired_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
     """Unfinished check-ins whose window has closed, oldest first, at most `limit`."""
     return list(

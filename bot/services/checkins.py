@@ -348,17 +348,10 @@ def resume(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
 
 def send_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
     """Claim up to `limit` due check-ins and queue their first question; returns how many."""
-    sent = 0
-    for check_in_id in repo.due_check_in_ids(session, now, limit):
-        check_in = repo.claim_check_in(
-            session, check_in_id, [CheckInStatus.PENDING], CheckInStatus.SENT
-        )
-        if check_in is None:
-            continue
-        check_in.sent_at = now
+    claimed = repo.claim_due_check_ins(session, now, limit)
+    for check_in in claimed:
         present(rt, session, now, check_in, purpose=Purpose.QUESTION)
-        sent += 1
-    return sent
+    return len(claimed)
 
 
 def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
