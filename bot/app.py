@@ -26,6 +26,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 
 log = logging.getLogger(__name__)
 
+CONNECTIONS = 48
 CHECK_IN_BUTTONS = r"^[atdsb]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
@@ -51,6 +52,9 @@ def build_application(
         .updater(None)
         .job_queue(None)
         .concurrent_updates(ChatOrderedProcessor(runtime))
+        # httpcore checks every idle pooled connection on each request: keep the pool
+        # near what runs at once (the sender's MAX_IN_FLIGHT plus button answers).
+        .connection_pool_size(CONNECTIONS)
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime

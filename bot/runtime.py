@@ -18,8 +18,18 @@ from storage.db import session_scope
 from storage.repository import OUTBOX_TOUCHED
 
 RUNTIME_KEY = "runtime"
-# The update being handled in this task (set by bot.delivery.processor).
-HANDLING_UPDATE: ContextVar[int | None] = ContextVar("handling_update", default=None)
+
+
+@dataclass
+class Handling:
+    """The update this task is handling, and whether a transaction has marked it handled."""
+
+    update_id: int
+    marked: bool = False
+
+
+# Set by bot.delivery.processor around each update's handlers.
+HANDLING_UPDATE: ContextVar[Handling | None] = ContextVar("handling_update", default=None)
 
 
 def _nothing() -> None:
@@ -52,8 +62,9 @@ class Runtime:
         with session_scope(self.engine) as session:
             yield session
             chats = session.info.pop(OUTBOX_TOUCHED, None)
-            update_id = HANDLING_UPDATE.get()
-            if chats and update_id is not None:
-                repo.mark_handled(session, update_id, self.clock.now(), "handled")
+            handling = HANDLING_UPDATE.get()
+            if chats and handling is not None and not handling.marked:
+                repo.mark_handled(session, handling.update_id, self.clock.now(), "handled")
+                handling.marked = True
         if chats:
             self.wake_sender(chats)

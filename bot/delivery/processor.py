@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.runtime import HANDLING_UPDATE, Runtime
+from bot.runtime import HANDLING_UPDATE, Handling, Runtime
 from storage import repository as repo
 
 MAX_CONCURRENT_UPDATES = 64
@@ -38,20 +38,21 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         chat = _chat_key(update)
         self._waiting[chat] += 1
         lock = self._locks.setdefault(chat, asyncio.Lock())
+        handling = Handling(update.update_id)
         try:
             async with lock:
-                handling = HANDLING_UPDATE.set(update.update_id)
+                token = HANDLING_UPDATE.set(handling)
                 try:
                     await super().process_update(update, coroutine)
                 finally:
-                    HANDLING_UPDATE.reset(handling)
+                    HANDLING_UPDATE.reset(token)
         finally:
             self._waiting[chat] -= 1
             if not self._waiting[chat]:
                 del self._waiting[chat], self._locks[chat]
-        # Handlers that queued a message marked it in their own transaction already.
-        with self._rt.session() as session:
-            repo.mark_handled(session, update.update_id, self._rt.clock.now(), "handled")
+        if not handling.marked:  # handlers that queued a message marked it already
+            with self._rt.session() as session:
+                repo.mark_handled(session, update.update_id, self._rt.clock.now(), "handled")
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers."""

@@ -49,15 +49,18 @@ def present(
     prefix: str | None = None,
     purpose: Purpose = Purpose.REPLY,
     clear_previous: bool = True,
+    answers: flow.Answers | None = None,
 ) -> bool:
     """Queue the message for where the check-in stands now, with its buttons.
 
-    Returns False when there is nothing to show (finished, or no chat to send to).
+    `answers`, when the caller has them, saves reading them again. Returns False when
+    there is nothing to show (finished, or no chat to send to).
     """
     patient = repo.get_patient(session, check_in.patient_id)
     if check_in.status not in UNFINISHED_CHECK_IN or patient.chat_id is None:
         return False
-    answers = repo.answers_of(session, check_in.id)
+    if answers is None:
+        answers = repo.answers_of(session, check_in.id)
     step = rt.protocol.step(check_in.step_id)
     question = _current_question(rt, check_in, step, answers)
     if question is None:
@@ -262,9 +265,9 @@ def _store(
     item: str | None = None,
 ) -> str:
     """Store an answer, raise the alerts it sets off and move the check-in on."""
+    answers = {**repo.answers_of(session, check_in.id), question.id: value}
     repo.save_answer(session, check_in=check_in, question_id=question.id, value=value, now=now)
     check_in.status = CheckInStatus.IN_PROGRESS
-    answers = repo.answers_of(session, check_in.id)
     if tap is not None:
         shown = {item: value[item]} if item and isinstance(value, dict) else value
         asked = (
@@ -280,7 +283,7 @@ def _store(
     if upcoming is None:
         _complete(rt, session, now, check_in, answers)
     else:
-        present(rt, session, now, check_in, clear_previous=False)
+        present(rt, session, now, check_in, clear_previous=False, answers=answers)
     log.info("check-in %s: answer stored for %s", check_in.id, question.id)
     return texts.ANSWER_SAVED
 
@@ -350,7 +353,7 @@ def send_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
     """Claim up to `limit` due check-ins and queue their first question; returns how many."""
     claimed = repo.claim_due_check_ins(session, now, limit)
     for check_in in claimed:
-        present(rt, session, now, check_in, purpose=Purpose.QUESTION)
+        present(rt, session, now, check_in, purpose=Purpose.QUESTION, answers={})
     return len(claimed)
 
 
