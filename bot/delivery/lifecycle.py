@@ -65,22 +65,25 @@ class RunningBot:
                 raise task.exception()
 
     async def stop(self) -> None:
-        """Stop fetching, finish what is in flight, and shut down."""
-        inbox, dispatcher = self._tasks[2], self._tasks[1]
-        for task in (inbox, dispatcher):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """Stop fetching, finish what is in flight, and shut down (also after a failed start)."""
+        sender, *others = self._tasks or [None]
+        for task in reversed(others):  # the inbox first: nothing new comes in
+            await _cancel(task)
         left = _drop_queued(self.application)
         if left:
             log.info("%d fetched updates left in the inbox for the next start", left)
         if self.application.running:
             await self.application.stop()
         await self.sender.stop(STOP_GRACE_SECONDS)
-        self._tasks[0].cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._tasks[0]
+        if sender is not None:
+            await _cancel(sender)
         await self.application.shutdown()
+
+
+async def _cancel(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 def _drop_queued(application: Application) -> int:

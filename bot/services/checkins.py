@@ -138,7 +138,7 @@ class _Stale(Exception):
     """The press does not fit the check-in's state any more: nothing changes."""
 
 
-def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str:
+def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str | None:
     """Apply a patient's button press and queue what follows; returns the press's answer."""
     check_in = repo.get_check_in(session, tap.callback.record_id)
     patient = repo.get_patient(session, check_in.patient_id) if check_in else None
@@ -152,7 +152,9 @@ def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str:
         return texts.STALE_BUTTON
 
 
-def _open_question(rt: Runtime, check_in: CheckIn, patient: Patient, callback: Callback):
+def _open_question(
+    rt: Runtime, check_in: CheckIn, patient: Patient, callback: Callback
+) -> Question:
     if (
         patient.status != PatientStatus.ACTIVE
         or check_in.status not in OPEN_CHECK_IN
@@ -167,26 +169,20 @@ def _open_question(rt: Runtime, check_in: CheckIn, patient: Patient, callback: C
 
 def _apply_action(
     rt: Runtime, session: Session, now: datetime, check_in: CheckIn, question: Question, tap: Tap
-) -> str:
+) -> str | None:
     callback = tap.callback
     answers = repo.answers_of(session, check_in.id)
     if callback.action is Action.ANSWER:
         value = flow.single_answer(question, question.choices[callback.index].value)
         return _store(rt, session, now, check_in, question, value, tap)
+    if callback.action in (Action.TOGGLE, Action.DONE) and (
+        check_in.draft is None and question.id in answers
+    ):
+        raise _Stale  # the checklist was already sent with Done: that answer stands
     if callback.action is Action.TOGGLE:
-        if check_in.draft is None and question.id in answers:
-            raise _Stale  # the checklist was already sent with Done
-        code = question.options[callback.index].value
-        ticked = flow.set_tick(question, _draft(check_in), code, ticked=callback.sub_index != 0)
-        check_in.draft = json.dumps(ticked)
-        step = rt.protocol.step(check_in.step_id)
-        back = flow.previous_question(rt.protocol, step, answers, question) is not None
-        keyboard = keyboards.multi_keyboard(check_in.id, question, ticked, back)
-        messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
+        _tick(rt, session, now, check_in, question, answers, tap)
         return None
     if callback.action is Action.DONE:
-        if check_in.draft is None and question.id in answers:
-            raise _Stale  # a second Done: the answer given with the first one stands
         value = flow.multi_answer(question, _draft(check_in))
         check_in.draft = None
         return _store(rt, session, now, check_in, question, value, tap)
@@ -200,6 +196,25 @@ def _apply_action(
     if callback.action is Action.BACK:
         return _go_back(rt, session, now, check_in, question, answers, tap)
     raise _Stale
+
+
+def _tick(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    question: Question,
+    answers: flow.Answers,
+    tap: Tap,
+) -> None:
+    """Tick or untick a checklist item (kept as a draft until Done) and redraw the buttons."""
+    code = question.options[tap.callback.index].value
+    ticked = flow.set_tick(question, _draft(check_in), code, ticked=tap.callback.sub_index != 0)
+    check_in.draft = json.dumps(ticked)
+    step = rt.protocol.step(check_in.step_id)
+    back = flow.previous_question(rt.protocol, step, answers, question) is not None
+    keyboard = keyboards.multi_keyboard(check_in.id, question, ticked, back)
+    messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
 
 
 def _draft(check_in: CheckIn) -> list[str]:
@@ -224,7 +239,6 @@ def _go_back(
     check_in.draft = json.dumps(list(earlier)) if isinstance(earlier, dict) else None
     messages.edit(session, now, tap.chat_id, tap.message_id, texts.GOING_BACK)
     present(rt, session, now, check_in, clear_previous=False)
-    return None
 
 
 def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
