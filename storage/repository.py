@@ -36,6 +36,8 @@ from storage.models import (
     UTCDateTime,
 )
 
+# How a failure that may pass by itself (a timeout, a 5xx) starts its row's last_error.
+NETWORK_ERROR_PREFIX = "network: "
 # The chats a session queued messages for, so that the sender is woken after its commit.
 OUTBOX_TOUCHED = "outbox_touched"
 
@@ -755,6 +757,21 @@ def alerts_sharing_message(session: Session, chat_id: int, message_id: int) -> l
 def get_outbox_message(session: Session, message_id: int) -> OutboxMessage:
     """One outbox row."""
     return session.get_one(OutboxMessage, message_id)
+
+
+def retry_now(session: Session, now: datetime) -> int:
+    """Bring forward every message waiting out a backoff after a network failure."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.attempts) > 0,
+            col(OutboxMessage.next_attempt_at) > now,
+            col(OutboxMessage.last_error).like(f"{NETWORK_ERROR_PREFIX}%"),
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def fail_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_IN_FLIGHT = 32
 IDLE_SECONDS = 5.0  # look again at least this often (retries fall due without a wake-up)
+BRING_FORWARD_SECONDS = 3.0
 UNREACHABLE_REASONS = ("chat not found", "user is deactivated", "peer_id_invalid")
 EDIT_ALREADY_DONE = ("message is not modified", "message to edit not found", "can't be edited")
 
@@ -58,6 +59,8 @@ class Sender:
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task] = set()
         self._stopping = False
+        self._network_trouble = False
+        self._next_bring_forward = 0.0
 
     def wake(self, chats: set[int] | None = None) -> None:
         """Look at these chats' queued messages now (all chats when None)."""
@@ -184,12 +187,19 @@ class Sender:
         except BadRequest as exc:
             return self._bad_request(row, exc.message)
         except NetworkError as exc:  # timeouts and 5xx included; a timeout may have delivered
-            error = f"{type(exc).__name__}: {exc.message}"
+            self._network_trouble = True
+            error = f"{repo.NETWORK_ERROR_PREFIX}{type(exc).__name__}: {exc.message}"
             return lambda s, now: deliveries.retry_later(rt, s, now, row_id, error)
         except TelegramError as exc:
             error = exc.message
             return lambda s, now: deliveries.refused(rt, s, now, row_id, error)
         log.debug("outbox %s: %s done", row_id, row.method)
+        if self._network_trouble and time.monotonic() >= self._next_bring_forward:
+            # Telegram answers again: what waits out a backoff goes now, not in a minute.
+            # (Not more often than that: one chat failing alone keeps its own backoff.)
+            self._network_trouble, self._full_look = False, True
+            self._next_bring_forward = time.monotonic() + BRING_FORWARD_SECONDS
+            return lambda s, now: deliveries.delivered_after_trouble(rt, s, now, row_id, message_id)
         return lambda s, now: deliveries.delivered(rt, s, now, row_id, message_id)
 
     def _bad_request(self, row: OutboxMessage, error: str):

@@ -53,6 +53,15 @@ def delivered(
             repo.mark_staff_notified(session, alert_id, now)
 
 
+def delivered_after_trouble(
+    rt: Runtime, session: Session, now: datetime, row_id: int, message_id: int | None
+) -> None:
+    """The first message through after network failures: the others waiting go at once."""
+    delivered(rt, session, now, row_id, message_id)
+    brought_forward = repo.retry_now(session, now)
+    log.info("telegram answers again; %d waiting messages retried now", brought_forward)
+
+
 def retry_later(
     rt: Runtime,
     session: Session,

@@ -133,6 +133,7 @@ def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=15)
+                print(log_file.read_text()[-4000:])  # shown by pytest when the test fails
         output = log_file.read_text()
         assert "DEBUG" in output and process.returncode == 0
         # Neither the token nor anything about the patient is in the log.
