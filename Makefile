@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format bench clean
+.PHONY: run test check lint format bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)  ## full benchmarks (CI runs them in quick mode)
+bench: $(STAMP)  ## full benchmarks, a few minutes (figures and targets: tests/benchmarks/README.md)
 	$(BIN)/python -m tests.benchmarks
+
+bench-quick: $(STAMP)  ## the same at CI sizes, about a minute
+	$(BIN)/python -m tests.benchmarks --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
