@@ -3,6 +3,8 @@ message, routed around when it concerns staff, and never stops the other message
 
 from __future__ import annotations
 
+import time
+
 from storage.models import (
     Alert,
     AlertDelivery,
@@ -182,5 +184,28 @@ async def test_one_refused_message_does_not_hold_up_the_others(fake_bot_api, tmp
         assert failed.attempts == 1 and "can't parse entities" in failed.last_error.lower()
         await bot.dispatch()  # nothing is retried or sent twice
         assert sum(len(server.sent_to(p)) for p in patients) == 4
+    finally:
+        await bot.stop()
+
+
+async def test_telegram_asking_to_wait_is_obeyed_for_that_chat(fake_bot_api, tmp_path):
+    server = fake_bot_api
+    bot = await start_bot(server, tmp_path)
+    try:
+        add_active_patients(bot, [PATIENT, PATIENT + 1], infusion=False)
+        server.fail_next("sendMessage", 429, retry_after=2)
+        server.user(PATIENT).send_text("/report")
+        await server.wait_for(lambda: server.rate_limited)
+        refused_at = time.monotonic()
+        [row] = await server.wait_for(lambda: bot.all(OutboxMessage, OutboxMessage.attempts == 1))
+        assert row.status == OutboxStatus.PENDING and row.last_error == "429"
+        # Another chat is not held up meanwhile.
+        server.user(PATIENT + 1).send_text("/report")
+        await server.next_message(PATIENT + 1, contains="Tick all that apply")
+        bot.clock.advance(seconds=2)
+        bot.running.sender.wake()
+        await server.next_message(PATIENT, contains="Tick all that apply")
+        assert time.monotonic() - refused_at >= 1.9  # the wait Telegram asked for
+        assert len(server.rate_limited) == 1
     finally:
         await bot.stop()
