@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from bot.services import alerts, messages
 from bot.services.messages import STAFF_PURPOSES, Method, Purpose
 from storage import repository as repo
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OPEN_CHECK_IN, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,13 @@ def delivered(
     row.attempts += 1
     if row.method != Method.SEND or message_id is None:
         return
-    superseded = row.check_in_id is not None and not repo.record_question_message(
-        session, row.check_in_id, row.id, message_id
-    )
-    if superseded and row.markup:
-        # A newer message of the same check-in was queued meanwhile: retire this one's buttons.
+    if (
+        row.check_in_id is not None
+        and row.markup
+        and not _still_answerable(session, row, message_id)
+    ):
+        # A newer message of the same check-in was queued meanwhile, or the check-in closed
+        # while this one was on its way: retire its buttons.
         messages.clear(session, now, row.chat_id, message_id)
     if row.purpose not in (Purpose.ALERT, Purpose.ESCALATION):
         return
@@ -51,6 +53,13 @@ def delivered(
         )
         if row.purpose == Purpose.ALERT:
             repo.mark_staff_notified(session, alert_id, now)
+
+
+def _still_answerable(session: Session, row: OutboxMessage, message_id: int) -> bool:
+    if not repo.record_question_message(session, row.check_in_id, row.id, message_id):
+        return False
+    check_in = repo.get_check_in(session, row.check_in_id)
+    return check_in is not None and check_in.status in OPEN_CHECK_IN
 
 
 def delivered_after_trouble(

@@ -13,6 +13,7 @@ from storage.models import (
     InboxUpdate,
     Infusion,
     Invite,
+    OutboxMessage,
 )
 from tests.utils.harness import ADMIN_ID, COORDINATOR_ID, start_bot
 from tests.utils.patients import add_active_patients
@@ -156,3 +157,20 @@ async def test_a_press_made_while_the_bot_was_down_is_stored_at_start(fake_bot_a
         assert {u.outcome for u in again.all(InboxUpdate)} == {"handled"}
     finally:
         await again.stop()
+
+
+async def test_a_question_that_arrives_after_its_check_in_closed_loses_its_buttons(
+    bot, fake_bot_api
+):
+    server = fake_bot_api
+    server.fail_next("sendMessage", 502)  # the first try fails; the retry comes after closing
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    await server.wait_for(lambda: server.errors)
+    await server.wait_for(lambda: bot.all(OutboxMessage, OutboxMessage.attempts == 1))
+    bot.clock.advance(hours=3)
+    await bot.dispatch()
+    assert bot.all(CheckIn, CheckIn.step_id == "baseline")[0].status == CheckInStatus.MISSED
+    bot.running.sender.wake()
+    late = await server.next_message(PATIENT, contains="How bad is your pain right now")
+    await server.wait_for(lambda: not server.message(PATIENT, late.message_id).buttons)
