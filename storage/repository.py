@@ -720,11 +720,11 @@ def outbox_head(session: Session, chat_id: int) -> OutboxMessage | None:
     ).first()
 
 
-def next_outbox_attempt(session: Session) -> datetime | None:
-    """When the earliest pending message may be tried."""
+def next_outbox_attempt(session: Session, after: datetime) -> datetime | None:
+    """When the earliest pending message not yet due (a retry, a grouped notice) may go."""
     moment = session.exec(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == OutboxStatus.PENDING
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > after
         )
     ).one()
     return _as_utc(moment) if moment is not None else None

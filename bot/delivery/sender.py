@@ -101,9 +101,11 @@ class Sender:
         """Start every delivery that may go now; returns seconds until it is worth looking."""
         rt = self._rt
         with rt.session() as session:
-            due = repo.outbox_due(session, rt.clock.now(), BATCH)
+            now = rt.clock.now()
+            due = repo.outbox_due(session, now, BATCH)
             rows = [r for r in due if not r.attempts or deliveries.still_wanted(session, r)]
-            upcoming = repo.next_outbox_attempt(session) if len(due) < BATCH else None
+            # Due messages waiting for their chat are looked at when that chat's delivery ends.
+            upcoming = repo.next_outbox_attempt(session, now) if len(due) < BATCH else None
         delay = IDLE_SECONDS
         if upcoming is not None:
             delay = min(delay, max((upcoming - rt.clock.now()).total_seconds(), 0.01))
