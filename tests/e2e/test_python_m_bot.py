@@ -20,6 +20,18 @@ LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 FREE_TEXT = "my knees ache and I slept badly"
 
 
+def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`python -m bot [args]` to its end, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     env.update(
@@ -28,7 +40,8 @@ def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
         TELEGRAM_BASE_FILE_URL=server.base_file_url,
         DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite'}",
         ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
-        PROTOCOL_FILE=str(fast_protocol(tmp_path)),
+        # A reminder 2 s after the evening check-in would race the test's tap on it.
+        PROTOCOL_FILE=str(fast_protocol(tmp_path, reminder_seconds=90)),
         DISPATCH_INTERVAL_SECONDS="1",
     )
     env.update(extra)
@@ -37,14 +50,7 @@ def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_python_m_bot_without_a_token_says_what_to_do(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_bot(tmp_path, env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: TELEGRAM_BOT_TOKEN: is not set; put the token from @BotFather in .env "
@@ -60,27 +66,15 @@ def test_a_broken_protocol_names_the_file_and_key(tmp_path):
         .replace('window = "2h"', 'window = "2 hours"')
     )
     env = {**os.environ, "PROTOCOL_FILE": str(broken)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_bot(tmp_path, env, "check")
     assert result.returncode == 1
     assert str(broken) in result.stderr and "steps[0] (baseline).window" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if k != "PROTOCOL_FILE"},
-        capture_output=True,
-        text=True,
-        timeout=30,
+    result = run_bot(
+        tmp_path, {k: v for k, v in os.environ.items() if k != "PROTOCOL_FILE"}, "check"
     )
     assert result.returncode == 0, result.stderr
     for expected in (
@@ -98,14 +92,7 @@ def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
 def test_a_token_telegram_refuses_gets_one_line_without_the_token(tmp_path):
     with FakeBotApi(token="999:another-token-the-fake-does-not-know").start_in_thread() as handle:
         env = bot_env(handle.server, tmp_path, TELEGRAM_BOT_TOKEN=REFUSED_TOKEN)
-        result = subprocess.run(
-            [sys.executable, "-m", "bot"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        result = run_bot(tmp_path, env)
     assert result.returncode == 1
     assert "error: TELEGRAM_BOT_TOKEN was refused by Telegram" in result.stderr
     assert REFUSED_TOKEN.split(":")[1] not in result.stderr + result.stdout

@@ -12,11 +12,14 @@ _DURATION_LINE = re.compile(
 _QUIET = re.compile(r'^(\s*(?:start|end)\s*=\s*)"\d{2}:\d{2}"', re.M)
 
 
-def fast_protocol(directory: Path, window_seconds: int = 120) -> Path:
+def fast_protocol(
+    directory: Path, window_seconds: int = 120, reminder_seconds: int | None = None
+) -> Path:
     """The default protocol with every hour turned into a second (4h -> 4s, 3d -> 72s).
 
-    Windows are widened to `window_seconds` so that a test has time to answer, and quiet
-    hours are switched off. Questions, rules and texts stay exactly as bundled.
+    Windows are widened to `window_seconds` so that a test has time to answer, reminders
+    come after `reminder_seconds` when given, and quiet hours are switched off. Questions,
+    rules and texts stay exactly as bundled.
     """
     text = DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8")
 
@@ -26,6 +29,8 @@ def fast_protocol(directory: Path, window_seconds: int = 120) -> Path:
         seconds = max(1, round(duration.approx.total_seconds() / 3600))
         if key == "window":
             seconds = window_seconds
+        if key == "reminder" and reminder_seconds is not None:
+            seconds = reminder_seconds
         return f'{match.group(1)}"{seconds}s"'
 
     text = _DURATION_LINE.sub(shrink, text)
