@@ -38,13 +38,12 @@ class Inbox:
         rt: Runtime,
         application: Application,
         poll_seconds: int,
-        flood: FloodLimit | None = None,
     ) -> None:
         self._rt = rt
         self._app = application
         self._poll_seconds = poll_seconds
         self._offset: int | None = None
-        self._flood = FloodGuard(flood or FloodLimit())
+        self._flood = FloodGuard(FloodLimit())
 
     async def replay_unhandled(self) -> int:
         """Queue the stored updates nobody handled; returns how many."""

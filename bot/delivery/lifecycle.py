@@ -13,7 +13,6 @@ import logging
 from telegram.ext import Application
 
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.flood import FloodLimit
 from bot.delivery.inbox import LONG_POLL_SECONDS, Inbox
 from bot.delivery.pacing import SendLimits
 from bot.delivery.sender import Sender
@@ -32,13 +31,12 @@ class RunningBot:
         application: Application,
         limits: SendLimits | None = None,
         poll_seconds: int = LONG_POLL_SECONDS,
-        flood: FloodLimit | None = None,
     ) -> None:
         self.application = application
         self.runtime: Runtime = application.bot_data[RUNTIME_KEY]
         self.sender = Sender(self.runtime, application.bot, limits)
         self.dispatcher = Dispatcher(self.runtime)
-        self.inbox = Inbox(self.runtime, application, poll_seconds, flood)
+        self.inbox = Inbox(self.runtime, application, poll_seconds)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:

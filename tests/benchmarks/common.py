@@ -27,7 +27,6 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH, load_protocol
 from bot.core.schedule import plan_infusion
-from bot.delivery.flood import FloodLimit
 from bot.delivery.lifecycle import RunningBot
 from bot.delivery.pacing import SendLimits
 from bot.runtime import Runtime
@@ -313,12 +312,10 @@ async def start_bot(
     limits: SendLimits,
     clock: Clock | None = None,
     env: dict[str, str] | None = None,
-    flood: FloodLimit | None = None,
 ) -> BotUnderTest:
     """The real bot in-process, as tests.utils.harness.start_bot builds it, polling the fake.
 
-    The protocol is the bundled one without quiet hours; `flood` replaces the per-person
-    flood limit (simulated patients tap faster than people can).
+    The protocol is the bundled one without quiet hours.
     """
     settings = bot_settings(fake.server, directory, env)
     engine = make_engine(settings.database_url)
@@ -326,7 +323,7 @@ async def start_bot(
     clock = clock or FakeClock()
     protocol = load_protocol(daytime_protocol(directory))
     application = build_application(settings, protocol, engine, clock)
-    running = RunningBot(application, limits, poll_seconds=1, flood=flood)
+    running = RunningBot(application, limits, poll_seconds=1)
     await running.start()
     return BotUnderTest(running, clock, fake.server)
 
