@@ -572,19 +572,14 @@ def record_delivery(
     *,
     alert_id: int,
     chat_id: int,
-    message_id: int | None,
+    message_id: int,
     kind: str,
     now: datetime,
-    error: str | None = None,
 ) -> AlertDelivery:
-    """Record one staff message that carries an alert (or the failure to send it)."""
+    """Record one delivered staff message that carries an alert (failures stay on the
+    outbox row)."""
     delivery = AlertDelivery(
-        alert_id=alert_id,
-        chat_id=chat_id,
-        message_id=message_id,
-        kind=kind,
-        sent_at=now if message_id is not None else None,
-        error=error,
+        alert_id=alert_id, chat_id=chat_id, message_id=message_id, kind=kind, sent_at=now
     )
     session.add(delivery)
     session.flush()
