@@ -27,7 +27,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 log = logging.getLogger(__name__)
 
 CONNECTIONS = 48
-CHECK_IN_BUTTONS = r"^[atdsb]:"
+CHECK_IN_BUTTONS = r"^[atdsbn]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
 

@@ -30,6 +30,7 @@ class Action(StrEnum):
     DONE = "d"  # finish a multi question
     SEVERITY = "s"  # severity of a ticked item
     BACK = "b"  # change the last answer
+    SKIP = "n"  # nothing to add to an optional free-text question
     CONSENT = "c"  # consent yes (1) or no (0) for an invite
     ACKNOWLEDGE = "k"  # acknowledge an alert
 
@@ -111,6 +112,16 @@ def single_answer_keyboard(check_in_id: int, question: Question, can_go_back: bo
 def back_keyboard(check_in_id: int, question: Question) -> Keyboard:
     """Only the "change last answer" button (under a free-text question)."""
     return [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
+
+
+def text_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard | None:
+    """Under a free-text question: "nothing to add" when it is optional, and going back."""
+    rows = []
+    if question.optional:
+        rows.append([_button(texts.SKIP_BUTTON, Callback(Action.SKIP, check_in_id, question.id))])
+    if can_go_back:
+        rows += back_keyboard(check_in_id, question)
+    return rows or None
 
 
 def multi_keyboard(

@@ -12,6 +12,7 @@ from bot.core.protocol import (
     ReliefLost,
     Rule,
     Severity,
+    Words,
     WorseThanBaseline,
 )
 
@@ -24,8 +25,8 @@ def describe_protocol(protocol: Protocol) -> str:
         f"  approved by: {approval}",
         f"  quiet hours: {protocol.quiet_start:%H:%M}-{protocol.quiet_end:%H:%M} patient time;"
         f" unacknowledged emergency/urgent alerts escalate after {protocol.escalate_after}",
-        f"  emergency number: {protocol.texts['emergency_number']};"
-        f" on-call: {protocol.texts['on_call_number']}",
+        "  contacts: "
+        + "; ".join(f"{name} {value or '(not set)'}" for name, value in protocol.contacts.items()),
         "",
         f"Schedule ({len(protocol.steps)} check-ins per infusion):",
     ]
@@ -57,6 +58,8 @@ def _condition(protocol: Protocol, condition: Condition) -> str:
             test = f"includes any of {', '.join(condition.any_of)}"
             if condition.min_severity:
                 test += f" at {condition.min_severity} or worse"
+            if condition.new_only:
+                test += " (not ticked at baseline)"
         elif condition.equals is not None:
             test = f"= {condition.equals}"
         else:
@@ -72,8 +75,17 @@ def _condition(protocol: Protocol, condition: Condition) -> str:
     if isinstance(condition, ReductionBelow):
         return f"{condition.measure} improved by less than {condition.percent:g} %"
     if isinstance(condition, ReliefLost):
-        return f"{condition.measure} back within {condition.percent:g} % of baseline after relief"
+        return (
+            f"{condition.measure} less than {condition.percent:g} % better than baseline on"
+            f" {condition.consecutive} check-ins running, after one that was"
+        )
     if isinstance(condition, Missed):
         return "check-in closed without an answer"
+    if isinstance(condition, Words):
+        if not condition.phrases:
+            return "anything else the patient writes, relayed as written"
+        count = sum(len(p) for p in condition.phrases.values())
+        languages = ", ".join(condition.phrases)
+        return f"the patient's words contain one of {count} phrases ({languages})"
     assert isinstance(condition, MissedInARow)
-    return f"{condition.count} check-ins missed in a row"
+    return f"{condition.count} or more check-ins missed in a row, and each one after"

@@ -23,6 +23,7 @@ NOTHING_OPEN_PATIENT = (
     "There is no check-in waiting for you right now. If something is wrong, send /report "
     "and I will ask you about it."
 )
+CONTINUE_CHECK_IN = "To go on with your check-in, answer the question below:"
 
 # Invites and consent
 INVITE_UNKNOWN = "This invite link is not valid. Please ask your clinic for a new one."
@@ -56,7 +57,8 @@ ANSWER_SAVED = "Saved."
 GOING_BACK = "↩ Going back to the previous question."
 TEXT_TOO_LONG = "That answer is too long; please keep it under {limit} characters."
 EXPECTING_TEXT = "Please type your answer as a message."
-USE_BUTTONS = "Please answer with the buttons under the question:"
+SKIP_BUTTON = "Nothing to add"
+SKIPPED = "(nothing added)"
 
 
 def done_button(ticked: int) -> str:
@@ -110,9 +112,10 @@ ENROLL_USAGE = (
     "/reinvite <ref> replaces a link that was lost (the old one stops working)."
 )
 INFUSION_USAGE = (
-    "Usage: /infusion <ref> [start time] [dose]\n"
+    "Usage: /infusion <ref> [start time] [dose] [pain=N ...]\n"
     "Start time: HH:MM today or YYYY-MM-DD HH:MM in the clinic's time zone; default now.\n"
-    "Example: /infusion MRN123 09:30 0.5 mg/kg"
+    "pain=N (or another measure): a baseline taken in the clinic before the infusion.\n"
+    "Example: /infusion MRN123 09:30 0.5 mg/kg pain=6"
 )
 UNKNOWN_PATIENT = "No patient with reference {ref}."
 PATIENT_NOT_ACTIVE = "{ref} has not joined yet (or is not active), so no check-ins can be sent."
@@ -174,6 +177,7 @@ def staff_alert(
     step_title: str | None,
     created: datetime,
     tz: ZoneInfo,
+    interrupted: bool = False,
 ) -> str:
     """A staff alert: who, what was answered, which rule, when."""
     patient = f"{ref} ({name})" if name else ref
@@ -185,7 +189,44 @@ def staff_alert(
     ]
     if step_title:
         lines.append(f"Check-in: {step_title}")
+    if interrupted:
+        lines.append(CHECK_IN_INTERRUPTED)
     lines.append(f"Time: {format_time(created, tz)} ({tz.key})")
+    return "\n".join(lines)
+
+
+CHECK_IN_INTERRUPTED = "The check-in stopped at this answer: nothing more was asked."
+FOLLOW_UP_REDUCED = (
+    "Follow-up changed: the rest of this infusion's check-ins, up to week 8, ask only the"
+    " safety questions (screener, side effects, urine and liver)."
+)
+
+
+def baseline_missing(minutes_late: int, borrowed: bool) -> str:
+    """Told to the coordinator when an infusion is recorded too late for a baseline."""
+    fallback = (
+        "Pain and mood will be compared with the previous infusion's baseline, marked as such."
+        if borrowed
+        else "There is no earlier baseline, so nothing will be compared with baseline."
+    )
+    return (
+        f"No baseline check-in: the infusion was recorded {minutes_late} min after its start,"
+        f" so the patient's answer would not be from before it. {fallback} Next time, record"
+        " the infusion before it starts, or add the clinic's reading, e.g. pain=6."
+    )
+
+
+def clinic_baseline_recorded(values: dict[str, int]) -> str:
+    """Confirms the baseline typed by the coordinator."""
+    listed = ", ".join(f"{name} {value}" for name, value in values.items())
+    return f"Baseline taken in the clinic recorded ({listed}); no baseline check-in is sent."
+
+
+def setup_warnings(warnings: list[str]) -> str:
+    """Sent privately to the admins at start while something needs fixing."""
+    lines = ["⚠️ Before patients rely on this bot, please fix:"]
+    lines += [f"• {warning}" for warning in warnings]
+    lines.append("`python -m bot check` lists these too.")
     return "\n".join(lines)
 
 
@@ -216,7 +257,8 @@ HELP_CLINICIAN = (
 HELP_COORDINATOR = (
     "/enroll <ref> [display name] - enrol a patient and get their invite link\n"
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
-    "/infusion <ref> [start time] [dose] - record an infusion and schedule its check-ins\n"
+    "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
+    " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
     "/help - this message\n"
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on."
 )

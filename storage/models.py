@@ -71,13 +71,14 @@ class CheckInStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     PARTIAL = "partial"  # answered in part when its window closed: the answers count
+    INTERRUPTED = "interrupted"  # an emergency answer ended it: nothing more was asked
     MISSED = "missed"
     CANCELLED = "cancelled"
 
 
 OPEN_CHECK_IN = (CheckInStatus.SENT, CheckInStatus.IN_PROGRESS)
 UNFINISHED_CHECK_IN = (CheckInStatus.PENDING, *OPEN_CHECK_IN)
-ANSWERED_CHECK_IN = (CheckInStatus.ANSWERED, CheckInStatus.PARTIAL)
+ANSWERED_CHECK_IN = (CheckInStatus.ANSWERED, CheckInStatus.PARTIAL, CheckInStatus.INTERRUPTED)
 
 
 class Patient(SQLModel, table=True):
@@ -160,6 +161,8 @@ class CheckIn(SQLModel, table=True):
     # The outbox row carrying the newest question message: only its send records message_id.
     message_outbox_id: int | None = None
     draft: str | None = Field(default=None, description="JSON: ticks of an unfinished multi")
+    # After relief wore off, only the protocol's safety part of the step is asked.
+    safety_only: bool = False
 
 
 class Answer(SQLModel, table=True):

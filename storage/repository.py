@@ -254,6 +254,48 @@ def cancel_pending(session: Session, infusion_id: int) -> int:
     return count
 
 
+def shrink_to_safety(session: Session, infusion_id: int, steps_with_safety: set[str]) -> int:
+    """Reduce an infusion's unsent check-ins to their safety part; returns how many changed.
+
+    A check-in whose step has no safety question left is cancelled instead.
+    """
+    changed = 0
+    rows = session.exec(
+        select(CheckIn).where(
+            CheckIn.infusion_id == infusion_id,
+            CheckIn.status == CheckInStatus.PENDING,
+            col(CheckIn.safety_only).is_(False),
+        )
+    )
+    for check_in in rows:
+        if check_in.step_id in steps_with_safety:
+            check_in.safety_only = True
+        else:
+            check_in.status = CheckInStatus.CANCELLED
+        changed += 1
+    return changed
+
+
+def add_clinic_baseline(
+    session: Session, *, infusion: Infusion, step_id: str, answers: dict[str, Any], now: datetime
+) -> CheckIn:
+    """A baseline taken in the clinic: an answered baseline check-in, never sent."""
+    check_in = CheckIn(
+        patient_id=infusion.patient_id,
+        infusion_id=infusion.id,
+        step_id=step_id,
+        status=CheckInStatus.ANSWERED,
+        due_at=infusion.started_at,
+        closes_at=infusion.started_at,
+        completed_at=now,
+    )
+    session.add(check_in)
+    session.flush()
+    for question_id, value in answers.items():
+        save_answer(session, check_in=check_in, question_id=question_id, value=value, now=now)
+    return check_in
+
+
 def check_ins_of(session: Session, infusion_id: int) -> list[CheckIn]:
     """An infusion's check-ins in due order."""
     return list(
@@ -463,7 +505,8 @@ def missed_in_a_row(session: Session, patient_id: int) -> int:
             col(CheckIn.infusion_id).is_not(None),
             col(CheckIn.status).in_((*ANSWERED_CHECK_IN, CheckInStatus.MISSED)),
         )
-        .order_by(col(CheckIn.closes_at).desc())
+        # By due time: a baseline's window can end after the next check-in's.
+        .order_by(col(CheckIn.due_at).desc())
     )
     streak = 0
     for status in closed:
@@ -511,6 +554,36 @@ def baseline_answers(session: Session, infusion_id: int | None, baseline_step: s
         select(CheckIn).where(CheckIn.infusion_id == infusion_id, CheckIn.step_id == baseline_step)
     ).first()
     return answers_of(session, baseline.id) if baseline else {}
+
+
+def previous_baseline_answers(
+    session: Session, patient_id: int, infusion_id: int, baseline_step: str
+) -> dict:
+    """The baseline answers of the patient's latest earlier infusion that has any."""
+    rows = session.exec(
+        select(CheckIn.id)
+        .join(Infusion)
+        .where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.step_id == baseline_step,
+            col(CheckIn.infusion_id) < infusion_id,
+            col(CheckIn.status).in_(ANSWERED_CHECK_IN),
+        )
+        .order_by(col(Infusion.started_at).desc())
+    )
+    for check_in_id in rows:
+        answers = answers_of(session, check_in_id)
+        if answers:
+            return answers
+    return {}
+
+
+def last_answer_at(session: Session, patient_id: int) -> datetime | None:
+    """When the patient last answered any question."""
+    latest = session.exec(
+        select(func.max(Answer.answered_at)).join(CheckIn).where(CheckIn.patient_id == patient_id)
+    ).one()
+    return _as_utc(latest) if latest is not None else None
 
 
 def earlier_answers(session: Session, check_in: CheckIn, baseline_step: str | None) -> list[dict]:

@@ -26,8 +26,8 @@ def is_asked(question: Question, answers: Answers) -> bool:
     if condition is None:
         return True
     earlier = answers.get(condition.question)
-    if condition.includes is not None:
-        return isinstance(earlier, dict) and condition.includes in earlier
+    if condition.includes:
+        return isinstance(earlier, dict) and any(code in earlier for code in condition.includes)
     return earlier == condition.equals
 
 

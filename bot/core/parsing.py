@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
+_READING = re.compile(r"^([a-z][a-z0-9_]{0,31})=(\d{1,2})$")
 MAX_NAME = 64
 MAX_DOSE = 64
 LATEST_FUTURE_START = timedelta(hours=12)
@@ -46,14 +47,28 @@ class InfusionArgs:
     ref: str
     started_at: datetime
     dose: str | None
+    readings: dict[str, int] = field(default_factory=dict)  # baseline taken in the clinic
 
 
 def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
-    """Parse `<ref> [HH:MM | YYYY-MM-DD HH:MM | now] [dose...]`, times on the clinic's clock."""
+    """Parse `<ref> [HH:MM | YYYY-MM-DD HH:MM | now] [dose...] [measure=N ...]`.
+
+    Times are on the clinic's clock; `pain=6` style words are baseline readings taken in
+    the clinic, wherever they stand after the reference.
+    """
     if not args:
         raise ParseError("the patient's clinic reference is missing")
     ref = clinic_ref(args[0])
-    rest = args[1:]
+    readings = {}
+    rest = []
+    for word in args[1:]:
+        reading = _READING.match(word)
+        if reading is None:
+            rest.append(word)
+        elif reading.group(1) in readings:
+            raise ParseError(f"{reading.group(1)} is given twice")
+        else:
+            readings[reading.group(1)] = int(reading.group(2))
     started_at = now
     if rest and rest[0].lower() == "now":
         rest = rest[1:]
@@ -72,7 +87,7 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
     dose = " ".join(rest).strip() or None
     if dose is not None and (len(dose) > MAX_DOSE or not dose.isprintable()):
         raise ParseError(f"the dose must be printable and at most {MAX_DOSE} characters")
-    return InfusionArgs(ref, started_at, dose)
+    return InfusionArgs(ref, started_at, dose, readings)
 
 
 def _local(day: str, clock: str, tz: ZoneInfo) -> datetime:

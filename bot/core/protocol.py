@@ -23,12 +23,13 @@ DEFAULT_PROTOCOL_PATH = Path(__file__).resolve().parent.parent / "default_protoc
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _CODE = re.compile(r"^[A-Za-z0-9_]{1,24}$")
-_PLACEHOLDERS = ("emergency_number", "on_call_number", "crisis_line", "clinic_name")
+CONTACTS = ("emergency_number", "on_call_number", "crisis_line")
+OPTIONAL_CONTACTS = ("on_call_number", "crisis_line")
+_PLACEHOLDERS = (*CONTACTS, "clinic_name")
+SAFETY_TEXTS = ("emergency", "urgent", "crisis")
+MAX_BUTTON_LABEL = 30
 REQUIRED_TEXTS = (
     "clinic_name",
-    "emergency_number",
-    "on_call_number",
-    "crisis_line",
     "footer",
     "welcome",
     "consent",
@@ -36,6 +37,7 @@ REQUIRED_TEXTS = (
     "urgent",
     "crisis",
     "review",
+    "relayed",
 )
 YES, NO = "yes", "no"
 
@@ -89,11 +91,11 @@ class Option:
 
 @dataclass(frozen=True)
 class AskIf:
-    """Ask a question only when an earlier answer equals a value or includes an option."""
+    """Ask a question only when an earlier answer equals a value or includes any of options."""
 
     question: str
     equals: str | None = None
-    includes: str | None = None
+    includes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Question:
     severities: tuple[Option, ...] = ()
     ask_if: AskIf | None = None
     max_length: int = 1000
+    optional: bool = False  # a free-text question the patient may skip
 
     def option(self, value: str) -> Option | None:
         """The option with this code, if any."""
@@ -140,6 +143,11 @@ class Step:
     offset: Duration | None = None
     reminder: Duration | None = None
     baseline: bool = False
+    wording: Mapping[str, str] = field(default_factory=dict)  # question id -> text here
+
+    def question_text(self, question: Question) -> str:
+        """The question as this step words it (weekly steps ask "since your last check-in")."""
+        return self.wording.get(question.id, question.text)
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,7 @@ class AnswerCondition:
     equals: str | None = None
     any_of: tuple[str, ...] = ()
     min_severity: str | None = None
+    new_only: bool = False  # checklist items ticked at baseline do not count
 
 
 @dataclass(frozen=True)
@@ -183,10 +192,12 @@ class ReductionBelow:
 
 @dataclass(frozen=True)
 class ReliefLost:
-    """A measure back within `percent` of baseline after an earlier check-in was below it."""
+    """Relief wearing off: after a check-in improved by `percent` or more on the measure,
+    the next `consecutive` check-ins (this one the last) each improved by less."""
 
     measure: str
     percent: float
+    consecutive: int = 2
 
 
 @dataclass(frozen=True)
@@ -201,8 +212,25 @@ class MissedInARow:
     count: int
 
 
+@dataclass(frozen=True)
+class Words:
+    """Something the patient wrote in their own words.
+
+    With no phrases it matches every message (the relay to staff); with phrases (per
+    language code) it matches a message containing any of them as whole words.
+    """
+
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 Condition = (
-    AnswerCondition | WorseThanBaseline | ReductionBelow | ReliefLost | Missed | MissedInARow
+    AnswerCondition
+    | WorseThanBaseline
+    | ReductionBelow
+    | ReliefLost
+    | Missed
+    | MissedInARow
+    | Words
 )
 
 
@@ -235,11 +263,12 @@ class Protocol:
     measures: Mapping[str, Measure]
     rules: tuple[Rule, ...]
     texts: Mapping[str, str]
+    contacts: Mapping[str, str]
     quiet_start: time
     quiet_end: time
     escalate_after: Duration
-    end_measure: str | None = None
-    end_after_back_at_baseline: int = 0
+    safety_part: tuple[str, ...] = ()
+    baseline_until: Duration = field(default_factory=lambda: Duration(seconds=30 * 60))
     source: str = field(default="", compare=False)
 
     def step(self, step_id: str) -> Step:
@@ -253,10 +282,29 @@ class Protocol:
         """The step whose answers are the infusion's baseline, if the protocol has one."""
         return next((s for s in self.steps if s.baseline), None)
 
+    @property
+    def unset_contacts(self) -> tuple[str, ...]:
+        """The optional contacts the clinic has not filled in."""
+        return tuple(name for name in OPTIONAL_CONTACTS if not self.contacts.get(name))
+
     def text(self, key: str) -> str:
-        """A patient- or staff-facing text with its placeholders filled in."""
-        values = {name: self.texts[name] for name in _PLACEHOLDERS}
-        return self.texts[key].format(**values)
+        """A patient- or staff-facing text with its placeholders filled in.
+
+        A line that names a contact the clinic has not set is left out, so a patient never
+        reads a placeholder; every safety text keeps a line with the emergency number.
+        """
+        values = {**self.contacts, "clinic_name": self.texts["clinic_name"]}
+        unset = self.unset_contacts
+        lines = [
+            line
+            for line in self.texts[key].split("\n")
+            if not any(f"{{{name}}}" in line for name in unset)
+        ]
+        return "\n".join(lines).format(**values)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id, if the protocol has one."""
+        return next((r for r in self.rules if r.id == rule_id), None)
 
 
 def load_protocol(path: str | Path = DEFAULT_PROTOCOL_PATH) -> Protocol:
@@ -333,16 +381,18 @@ class _ProtocolReader:
         self.unknown_keys(
             raw,
             {"protocol", "schedule", "alerts", "texts", "questions", "measures", "steps"}
-            | {"report", "rules", "follow_up"},
+            | {"report", "rules", "follow_up", "contacts"},
             "",
         )
         meta = self.table(raw.get("protocol"), "protocol")
+        contacts = self.read_contacts(raw.get("contacts"))
         texts = self.read_texts(raw.get("texts"))
         questions = self.read_questions(raw.get("questions"))
         steps = self.read_steps(raw.get("steps"), questions)
         report = self.read_report(raw.get("report"), questions)
         measures = self.read_measures(raw.get("measures", {}), questions, steps)
         rules = self.read_rules(raw.get("rules"), questions, measures, steps, texts)
+        self.check_safety_texts(texts, rules)
         schedule = self.table(raw.get("schedule", {}), "schedule")
         self.unknown_keys(schedule, {"quiet_hours"}, "schedule")
         quiet = self.table(
@@ -352,10 +402,7 @@ class _ProtocolReader:
         alerts = self.table(raw.get("alerts", {}), "alerts")
         self.unknown_keys(alerts, {"escalate_after"}, "alerts")
         follow_up = self.table(raw.get("follow_up", {}), "follow_up")
-        self.unknown_keys(follow_up, {"end_measure", "end_after_back_at_baseline"}, "follow_up")
-        end_measure = follow_up.get("end_measure")
-        if end_measure is not None and end_measure not in measures:
-            raise self.fail("follow_up.end_measure", f"unknown measure {end_measure!r}")
+        self.unknown_keys(follow_up, {"safety_part", "baseline_until"}, "follow_up")
         return Protocol(
             name=self.text(meta, "name", "protocol"),
             version=self.text(meta, "version", "protocol"),
@@ -366,16 +413,47 @@ class _ProtocolReader:
             measures=measures,
             rules=rules,
             texts=texts,
+            contacts=contacts,
             quiet_start=self.clock_time(quiet, "start", "schedule.quiet_hours"),
             quiet_end=self.clock_time(quiet, "end", "schedule.quiet_hours"),
             escalate_after=self.duration(alerts, "escalate_after", "alerts", required=False)
             or Duration(seconds=30 * 60),
-            end_measure=end_measure,
-            end_after_back_at_baseline=self.get(
-                follow_up, "end_after_back_at_baseline", "follow_up", int, 0
-            ),
+            safety_part=self.question_ids(follow_up, "safety_part", "follow_up", questions),
+            baseline_until=self.duration(follow_up, "baseline_until", "follow_up", required=False)
+            or Duration(seconds=30 * 60),
             source=self.source,
         )
+
+    def question_ids(self, table: dict, name: str, key: str, questions: dict) -> tuple[str, ...]:
+        ids = self.get(table, name, key, list, [])
+        for index, qid in enumerate(ids):
+            if qid not in questions:
+                raise self.fail(f"{key}.{name}[{index}]", f"unknown question {qid!r}")
+        return tuple(ids)
+
+    def read_contacts(self, raw: Any) -> dict[str, str]:
+        contacts = self.table(raw, "contacts")
+        self.unknown_keys(contacts, set(CONTACTS), "contacts")
+        values = {name: self.get(contacts, name, "contacts", str, "").strip() for name in CONTACTS}
+        if not values["emergency_number"]:
+            raise self.fail("contacts.emergency_number", "is required: the number to call now")
+        return values
+
+    def check_safety_texts(self, texts: dict[str, str], rules: tuple[Rule, ...]) -> None:
+        """Every text sent for an alert keeps the emergency number when contacts are unset."""
+        keys = set(SAFETY_TEXTS) | {r.patient_text for r in rules if r.patient_text}
+        for key in sorted(keys):
+            lines = texts[key].split("\n")
+            if not any(
+                "{emergency_number}" in line
+                and not any(f"{{{name}}}" in line for name in OPTIONAL_CONTACTS)
+                for line in lines
+            ):
+                raise self.fail(
+                    f"texts.{key}",
+                    "needs a line with {emergency_number} and no other contact, so that the "
+                    "patient always has a number to call",
+                )
 
     def clock_time(self, table: dict, name: str, key: str) -> time:
         raw = self.get(table, name, key, str)
@@ -414,7 +492,14 @@ class _ProtocolReader:
                 value = str(value)
             if not isinstance(value, str) or not _CODE.match(value):
                 raise self.fail(f"{where}.value", "must be a short code of letters, digits, _")
-            options.append(Option(value, self.text(item, "label", where)))
+            label = self.text(item, "label", where)
+            if len(label) > MAX_BUTTON_LABEL:
+                raise self.fail(
+                    f"{where}.label",
+                    f"is a button: at most {MAX_BUTTON_LABEL} characters (has {len(label)});"
+                    " put the full wording in the question text",
+                )
+            options.append(Option(value, label))
         if len({o.value for o in options}) != len(options):
             raise self.fail(key, "option values must be unique")
         return tuple(options)
@@ -435,7 +520,7 @@ class _ProtocolReader:
         self.unknown_keys(
             body,
             {"kind", "label", "text", "min", "max", "options", "severities", "ask_if"}
-            | {"max_length"},
+            | {"max_length", "optional"},
             key,
         )
         kind_raw = self.get(body, "kind", key, str)
@@ -459,6 +544,7 @@ class _ProtocolReader:
             else (),
             ask_if=self.read_ask_if(body["ask_if"], f"{key}.ask_if") if "ask_if" in body else None,
             max_length=self.get(body, "max_length", key, int, 1000),
+            optional=self.get(body, "optional", key, bool, False),
         )
         self.check_question_shape(question, body, key)
         return question
@@ -476,6 +562,7 @@ class _ProtocolReader:
             ("min", QuestionKind.SCALE),
             ("max", QuestionKind.SCALE),
             ("max_length", QuestionKind.TEXT),
+            ("optional", QuestionKind.TEXT),
         ):
             if name in body and kind is not owner:
                 raise self.fail(f"{key}.{name}", f"is only used by a {owner} question")
@@ -487,12 +574,17 @@ class _ProtocolReader:
     def read_ask_if(self, raw: Any, key: str) -> AskIf:
         body = self.table(raw, key)
         self.unknown_keys(body, {"question", "equals", "includes"}, key)
+        includes = body.get("includes", [])
+        if isinstance(includes, str):
+            includes = [includes]
+        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+            raise self.fail(f"{key}.includes", "must be an option code or a list of them")
         ask_if = AskIf(
             question=self.get(body, "question", key, str),
             equals=self.get(body, "equals", key, str, None),
-            includes=self.get(body, "includes", key, str, None),
+            includes=tuple(includes),
         )
-        if (ask_if.equals is None) == (ask_if.includes is None):
+        if (ask_if.equals is None) == (not ask_if.includes):
             raise self.fail(key, "needs exactly one of equals or includes")
         return ask_if
 
@@ -503,10 +595,10 @@ class _ProtocolReader:
         target = questions.get(question.ask_if.question)
         if target is None:
             raise self.fail(f"{key}.question", f"unknown question {question.ask_if.question!r}")
-        wanted = question.ask_if.includes or question.ask_if.equals
         codes = {o.value for o in target.choices}
-        if codes and wanted not in codes:
-            raise self.fail(key, f"{wanted!r} is not an answer of {target.id!r}")
+        for wanted in question.ask_if.includes or (question.ask_if.equals,):
+            if codes and wanted not in codes:
+                raise self.fail(key, f"{wanted!r} is not an answer of {target.id!r}")
 
     def read_step_questions(self, body: dict, key: str, questions: dict) -> tuple[str, ...]:
         ids = self.get(body, "questions", key, list)
@@ -540,7 +632,9 @@ class _ProtocolReader:
         key = f"steps[{index}]"
         body = self.table(raw, key)
         self.unknown_keys(
-            body, {"id", "title", "questions", "window", "offset", "reminder", "baseline"}, key
+            body,
+            {"id", "title", "questions", "window", "offset", "reminder", "baseline", "wording"},
+            key,
         )
         step_id = self.identifier(body.get("id"), f"{key}.id")
         key = f"steps[{index}] ({step_id})"
@@ -556,15 +650,25 @@ class _ProtocolReader:
             raise self.fail(f"{key}.window", "must be longer than zero")
         if reminder and not reminder.approx < window.approx:
             raise self.fail(f"{key}.reminder", "must come before the window closes")
+        step_questions = self.read_step_questions(body, key, questions)
         return Step(
             id=step_id,
             title=self.text(body, "title", key),
-            questions=self.read_step_questions(body, key, questions),
+            questions=step_questions,
             window=window,
             offset=offset,
             reminder=reminder,
             baseline=baseline,
+            wording=self.read_wording(body, key, step_questions),
         )
+
+    def read_wording(self, body: dict, key: str, step_questions: tuple[str, ...]) -> dict:
+        wording = self.table(body.get("wording", {}), f"{key}.wording")
+        for qid in wording:
+            if qid not in step_questions:
+                raise self.fail(f"{key}.wording.{qid}", "is not a question of this step")
+            self.text(wording, qid, f"{key}.wording")
+        return dict(wording)
 
     def read_report(self, raw: Any, questions: dict) -> Step:
         body = self.table(raw, "report")
@@ -615,6 +719,12 @@ class _ProtocolReader:
         ids = [r.id for r in rules]
         if len(set(ids)) != len(ids):
             raise self.fail("rules", "rule ids must be unique")
+        if not any(isinstance(r.condition, Words) and not r.condition.phrases for r in rules):
+            raise self.fail(
+                "rules",
+                'needs a rule with when = "words" and no phrases: whatever a patient writes'
+                " must reach staff",
+            )
         return rules
 
     def read_rule(
@@ -654,23 +764,34 @@ class _ProtocolReader:
         if when == "answer":
             self.unknown_keys(
                 body,
-                common | {"question", "at_least", "at_most", "equals", "any_of"} | {"min_severity"},
+                common
+                | {"question", "at_least", "at_most", "equals", "any_of"}
+                | {"min_severity", "new_only"},
                 key,
             )
             return self.read_answer_condition(body, key, questions)
         if when in ("worse_than_baseline", "reduction_below", "relief_lost"):
-            extra = {"points", "consecutive"} if when == "worse_than_baseline" else {"percent"}
+            extra = {
+                "worse_than_baseline": {"points", "consecutive"},
+                "reduction_below": {"percent"},
+                "relief_lost": {"percent", "consecutive"},
+            }[when]
             self.unknown_keys(body, common | {"measure"} | extra, key)
             measure = self.get(body, "measure", key, str)
             if measure not in measures:
                 raise self.fail(f"{key}.measure", f"unknown measure {measure!r}")
+            default_run = 2 if when == "relief_lost" else 1
+            consecutive = self.get(body, "consecutive", key, int, default_run)
+            if consecutive < 1:
+                raise self.fail(f"{key}.consecutive", "must be 1 or more")
             if when == "worse_than_baseline":
-                consecutive = self.get(body, "consecutive", key, int, 1)
-                if consecutive < 1:
-                    raise self.fail(f"{key}.consecutive", "must be 1 or more")
                 return WorseThanBaseline(measure, self.positive(body, "points", key), consecutive)
-            kind = ReductionBelow if when == "reduction_below" else ReliefLost
-            return kind(measure, self.positive(body, "percent", key))
+            if when == "relief_lost":
+                return ReliefLost(measure, self.positive(body, "percent", key), consecutive)
+            return ReductionBelow(measure, self.positive(body, "percent", key))
+        if when == "words":
+            self.unknown_keys(body, common | {"phrases"}, key)
+            return Words(self.read_phrases(body, key))
         if when == "missed":
             self.unknown_keys(body, common, key)
             return Missed()
@@ -680,8 +801,23 @@ class _ProtocolReader:
             if count < 1:
                 raise self.fail(f"{key}.count", "must be 1 or more")
             return MissedInARow(count)
-        kinds = "answer, worse_than_baseline, reduction_below, relief_lost, missed, missed_in_a_row"
+        kinds = (
+            "answer, worse_than_baseline, reduction_below, relief_lost, missed, missed_in_a_row,"
+            " words"
+        )
         raise self.fail(f"{key}.when", f"{when!r} is not one of {kinds}")
+
+    def read_phrases(self, body: dict, key: str) -> dict[str, tuple[str, ...]]:
+        table = self.table(body.get("phrases", {}), f"{key}.phrases")
+        phrases = {}
+        for language, items in table.items():
+            where = f"{key}.phrases.{language}"
+            if not isinstance(items, list) or not items:
+                raise self.fail(where, "must be a non-empty list of phrases")
+            if not all(isinstance(i, str) and i.strip() for i in items):
+                raise self.fail(where, "every phrase must be non-empty text")
+            phrases[language] = tuple(items)
+        return phrases
 
     def positive(self, body: dict, name: str, key: str) -> float:
         value = self.get(body, name, key, float)
@@ -706,6 +842,7 @@ class _ProtocolReader:
             equals=self.get(body, "equals", key, str, None),
             any_of=tuple(self.get(body, "any_of", key, list, [])),
             min_severity=self.get(body, "min_severity", key, str, None),
+            new_only=self.get(body, "new_only", key, bool, False),
         )
         tests = [
             condition.at_least is not None or condition.at_most is not None,
@@ -733,6 +870,8 @@ class _ProtocolReader:
             )
         if question.kind is QuestionKind.TEXT:
             raise self.fail(f"{key}.question", "free-text answers cannot trigger rules")
+        if condition.new_only and question.kind is not QuestionKind.MULTI:
+            raise self.fail(f"{key}.new_only", "is only used with a multi question")
 
 
 def _kind_name(kind: type) -> str:

@@ -6,13 +6,10 @@ calendar-day offsets on the patient's own clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.checkin import Answers, baseline_value, measure_value
-from bot.core.outcomes import points_worse
 from bot.core.protocol import Protocol, Step
 
 
@@ -67,24 +64,40 @@ def defer_for_quiet_hours(
     return morning if morning < closes_at else due_at
 
 
+def reminder_time(
+    wanted: datetime, closes_at: datetime, tz: ZoneInfo, quiet: QuietHours
+) -> datetime | None:
+    """When a reminder may go: never in quiet hours; None when the morning is too late."""
+    morning = quiet.end_after(wanted, tz)
+    return morning if morning < closes_at else None
+
+
 def plan_step(
     step: Step, started_at: datetime, recorded_at: datetime, tz: ZoneInfo, quiet: QuietHours
 ) -> PlannedCheckIn:
-    """Due time, window end and reminder time of one step of an infusion."""
-    if step.baseline or step.offset is None:
-        nominal = recorded_at
-        due_at = recorded_at
-    else:
-        nominal = step.offset.after(started_at, tz)
-        due_at = nominal
+    """Due time, window end and reminder time of one step of an infusion (not the baseline)."""
+    nominal = step.offset.after(started_at, tz)
     closes_at = step.window.after(nominal, tz)
-    if not step.baseline:
-        due_at = defer_for_quiet_hours(due_at, closes_at, tz, quiet)
+    due_at = defer_for_quiet_hours(nominal, closes_at, tz, quiet)
     remind_at = None
     if step.reminder is not None:
-        candidate = defer_for_quiet_hours(step.reminder.after(due_at, tz), closes_at, tz, quiet)
-        remind_at = candidate if candidate < closes_at else None
+        remind_at = reminder_time(step.reminder.after(due_at, tz), closes_at, tz, quiet)
     return PlannedCheckIn(step.id, due_at, closes_at, remind_at)
+
+
+def plan_baseline(
+    protocol: Protocol, step: Step, started_at: datetime, recorded_at: datetime
+) -> PlannedCheckIn | None:
+    """The baseline check-in, if it can still be a "before": None when recorded too late.
+
+    It is sent at once (or up to its window before a start booked ahead) and closes
+    `baseline_until` after the start: pain reported later is no longer "before".
+    """
+    closes_at = started_at + protocol.baseline_until.approx
+    if recorded_at >= closes_at:
+        return None
+    due_at = max(recorded_at, started_at - step.window.approx)
+    return PlannedCheckIn(step.id, due_at, closes_at, None)
 
 
 def plan_infusion(
@@ -92,28 +105,27 @@ def plan_infusion(
 ) -> list[PlannedCheckIn]:
     """Every check-in of an infusion whose window is still open when it is recorded."""
     quiet = quiet_hours(protocol)
-    planned = [plan_step(s, started_at, recorded_at, tz, quiet) for s in protocol.steps]
-    return [p for p in planned if p.closes_at > recorded_at]
+    planned: list[PlannedCheckIn | None] = [
+        plan_baseline(protocol, s, started_at, recorded_at)
+        if s.baseline
+        else plan_step(s, started_at, recorded_at, tz, quiet)
+        for s in protocol.steps
+    ]
+    return [p for p in planned if p is not None and p.closes_at > recorded_at]
 
 
-def follow_up_over(protocol: Protocol, baseline: Answers, completed: Sequence[Answers]) -> bool:
-    """Whether an infusion's follow-up can end early.
-
-    True when the protocol's end measure is back at (or above) baseline on the last
-    `end_after_back_at_baseline` completed check-ins and none of them reports a side effect.
-    """
-    count = protocol.end_after_back_at_baseline
-    measure_id = protocol.end_measure
-    if not count or measure_id is None or len(completed) < count:
-        return False
-    measure = protocol.measures[measure_id]
-    base = baseline_value(protocol, measure_id, baseline)
-    if base is None:
-        return False
-    for answers in completed[-count:]:
-        now = measure_value(protocol, measure_id, answers)
-        if now is None or points_worse(base, now, measure.higher_is_worse) < 0:
-            return False
-        if any(isinstance(v, dict) and v for v in answers.values()):
-            return False
-    return True
+def quiet_share(start: datetime, end: datetime, tz: ZoneInfo, quiet: QuietHours) -> float:
+    """The share (0 to 1) of the span from `start` to `end` that lies in quiet hours."""
+    total = (end - start).total_seconds()
+    if total <= 0 or quiet.start == quiet.end:
+        return 0.0
+    inside = 0.0
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    while datetime.combine(day, quiet.start, tzinfo=tz) < end:
+        night_end_day = day + timedelta(days=1) if quiet.start > quiet.end else day
+        night_start = datetime.combine(day, quiet.start, tzinfo=tz).astimezone(UTC)
+        night_end = datetime.combine(night_end_day, quiet.end, tzinfo=tz).astimezone(UTC)
+        overlap = (min(end, night_end) - max(start, night_start)).total_seconds()
+        inside += max(0.0, overlap)
+        day += timedelta(days=1)
+    return inside / total

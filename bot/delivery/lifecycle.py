@@ -17,6 +17,7 @@ from bot.delivery.inbox import LONG_POLL_SECONDS, Inbox
 from bot.delivery.pacing import SendLimits
 from bot.delivery.sender import Sender
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.services.readiness import announce_warnings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class RunningBot:
         await self.application.initialize()
         await self.application.start()
         await self.inbox.replay_unhandled()
+        announce_warnings(self.runtime)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="sender"),
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),

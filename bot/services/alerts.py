@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import keyboards, texts
-from bot.core.protocol import Missed, MissedInARow, Severity
+from bot.core.protocol import Missed, MissedInARow, ReliefLost, Severity
 from bot.core.rules import Match
 from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
 from storage import repository as repo
-from storage.models import Alert, OutboxMessage, PatientStatus
+from storage.models import Alert, CheckInStatus, OutboxMessage, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def raise_alerts(
     """
     created = []
     for match in matches:
-        severity = match.rule.severity
+        severity = match.severity
         alert = repo.create_alert(
             session,
             patient_id=patient_id,
@@ -76,9 +76,13 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
     if not alerts:
         return
     patient = repo.get_patient(session, alerts[0].patient_id)
+    worst = min(Severity(a.severity).rank for a in alerts)
     told: set[str] = set()
     for alert in sorted(alerts, key=lambda a: Severity(a.severity).rank):
         key = patient_text_key(rt, alert)
+        # Only the most severe level's texts: after "call 112" nothing milder follows.
+        if Severity(alert.severity).rank > worst:
+            key = None
         if key and key not in told and patient.chat_id is not None:
             told.add(key)
             text = texts.with_footer(rt.protocol.text(key), rt.protocol.text("footer"))
@@ -90,7 +94,7 @@ def patient_text_key(rt: Runtime, alert: Alert) -> str | None:
     """Which protocol text the patient gets for this alert, if any."""
     if alert.rule_id == UNREACHABLE_RULE:
         return None
-    rule = next((r for r in rt.protocol.rules if r.id == alert.rule_id), None)
+    rule = rt.protocol.rule(alert.rule_id)
     if rule is not None and isinstance(rule.condition, Missed | MissedInARow):
         return None
     if rule is not None and rule.patient_text:
@@ -190,7 +194,11 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
         step_title,
         alert.created_at,
         tz,
+        interrupted=check_in is not None and check_in.status == CheckInStatus.INTERRUPTED,
     )
+    rule = rt.protocol.rule(alert.rule_id)
+    if rule is not None and isinstance(rule.condition, ReliefLost):
+        text += "\n" + texts.FOLLOW_UP_REDUCED
     if alert.acknowledged_at is not None:
         who = staff_name(session, alert.acknowledged_by)
         text += "\n\n" + texts.acknowledged_line(who, alert.acknowledged_at, tz)

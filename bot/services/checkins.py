@@ -7,6 +7,7 @@ recorded on the check-in before the message is even queued, so a tap can never a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -17,9 +18,16 @@ from sqlmodel import Session
 
 from bot import keyboards, texts
 from bot.core import checkin as flow
-from bot.core.protocol import Question, QuestionKind, Step
-from bot.core.rules import AnswerContext, evaluate_answers, evaluate_missed
-from bot.core.schedule import follow_up_over, quiet_hours
+from bot.core.protocol import Question, QuestionKind, ReliefLost, Severity, Step
+from bot.core.rules import (
+    AnswerContext,
+    Match,
+    MissedContext,
+    evaluate_answers,
+    evaluate_missed,
+    evaluate_words,
+)
+from bot.core.schedule import quiet_hours, quiet_share, reminder_time
 from bot.keyboards import Action, Callback, Keyboard
 from bot.runtime import Runtime
 from bot.services import alerts, messages
@@ -61,7 +69,7 @@ def present(
         return False
     if answers is None:
         answers = repo.answers_of(session, check_in.id)
-    step = rt.protocol.step(check_in.step_id)
+    step = step_of(rt, check_in)
     question = _current_question(rt, check_in, step, answers)
     if question is None:
         return False
@@ -92,6 +100,15 @@ def present(
     return True
 
 
+def step_of(rt: Runtime, check_in: CheckIn) -> Step:
+    """The check-in's step as asked: only its safety part once relief has worn off."""
+    step = rt.protocol.step(check_in.step_id)
+    if not check_in.safety_only:
+        return step
+    kept = tuple(q for q in step.questions if q in rt.protocol.safety_part)
+    return dataclasses.replace(step, questions=kept)
+
+
 def _current_question(
     rt: Runtime, check_in: CheckIn, step: Step, answers: flow.Answers
 ) -> Question | None:
@@ -104,7 +121,7 @@ def _render(
     rt: Runtime, check_in: CheckIn, step: Step, question: Question, answers: flow.Answers
 ) -> tuple[str, Keyboard | None]:
     position, total = flow.progress(rt.protocol, step, answers, question)
-    header = texts.question_message(step.title, position, total, question.text)
+    header = texts.question_message(step.title, position, total, step.question_text(question))
     back = flow.previous_question(rt.protocol, step, answers, question) is not None
     if question.kind is QuestionKind.MULTI:
         item = flow.item_needing_severity(question, answers.get(question.id))
@@ -116,7 +133,7 @@ def _render(
             )
         return header, keyboards.multi_keyboard(check_in.id, question, _draft(check_in), back)
     if question.kind is QuestionKind.TEXT:
-        keyboard = keyboards.back_keyboard(check_in.id, question) if back else None
+        keyboard = keyboards.text_keyboard(check_in.id, question, back)
         return f"{header}\n\n{texts.EXPECTING_TEXT}", keyboard
     return header, keyboards.single_answer_keyboard(check_in.id, question, back)
 
@@ -195,6 +212,8 @@ def _apply_action(
         return _store(rt, session, now, check_in, question, value, tap, item=item)
     if callback.action is Action.BACK:
         return _go_back(rt, session, now, check_in, question, answers, tap)
+    if callback.action is Action.SKIP and question.optional:
+        return _store(rt, session, now, check_in, question, "", tap)
     raise _Stale
 
 
@@ -211,10 +230,31 @@ def _tick(
     code = question.options[tap.callback.index].value
     ticked = flow.set_tick(question, _draft(check_in), code, ticked=tap.callback.sub_index != 0)
     check_in.draft = json.dumps(ticked)
-    step = rt.protocol.step(check_in.step_id)
+    if _emergency_ticked(rt, session, check_in, question, answers, ticked):
+        # An emergency counts the moment it is ticked: no waiting for "Done".
+        _store(rt, session, now, check_in, question, flow.multi_answer(question, ticked), tap)
+        return
+    step = step_of(rt, check_in)
     back = flow.previous_question(rt.protocol, step, answers, question) is not None
     keyboard = keyboards.multi_keyboard(check_in.id, question, ticked, back)
     messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
+
+
+def _emergency_ticked(
+    rt: Runtime,
+    session: Session,
+    check_in: CheckIn,
+    question: Question,
+    answers: flow.Answers,
+    ticked: list[str],
+) -> bool:
+    trial = {**answers, question.id: flow.multi_answer(question, ticked)}
+    matches = evaluate_answers(rt.protocol, _rule_context(rt, session, check_in, trial))
+    return _is_emergency(matches)
+
+
+def _is_emergency(matches: list[Match]) -> bool:
+    return any(m.severity is Severity.EMERGENCY for m in matches)
 
 
 def _draft(check_in: CheckIn) -> list[str]:
@@ -230,7 +270,7 @@ def _go_back(
     answers: flow.Answers,
     tap: Tap,
 ) -> None:
-    step = rt.protocol.step(check_in.step_id)
+    step = step_of(rt, check_in)
     previous = flow.previous_question(rt.protocol, step, answers, question)
     if previous is None:
         raise _Stale
@@ -242,20 +282,11 @@ def _go_back(
 
 
 def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
-    """A patient's typed message: the answer to a free-text question, or a nudge back."""
+    """A patient's typed message: the answer to a free-text question, or words for staff."""
     check_in = repo.open_check_in(session, patient.id)
-    if check_in is None:
-        messages.send(
-            session,
-            now,
-            patient.chat_id,
-            _with_footer(rt, texts.NOTHING_OPEN_PATIENT),
-            Purpose.REPLY,
-        )
-        return
-    question = rt.protocol.questions.get(check_in.current_question or "")
+    question = rt.protocol.questions.get(check_in.current_question or "") if check_in else None
     if question is None or question.kind is not QuestionKind.TEXT:
-        present(rt, session, now, check_in, prefix=texts.USE_BUTTONS)
+        relay_words(rt, session, now, patient, text, check_in)
         return
     try:
         value = flow.text_answer(question, text)
@@ -268,6 +299,40 @@ def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, t
     _store(rt, session, now, check_in, question, value, tap=None)
 
 
+def relay_words(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    patient: Patient,
+    text: str,
+    open_check_in: CheckIn | None,
+) -> None:
+    """Store what the patient wrote and relay it to staff, at the severity its words call for.
+
+    Risk phrases (the protocol's, per language) raise it at once, with the crisis or
+    emergency text to the patient; an emergency also ends the open check-in. Otherwise the
+    patient is told who reads it and when, and the open check-in's question is shown again.
+    """
+    matches = evaluate_words(rt.protocol, None, text)
+    emergency = _is_emergency(matches)
+    if open_check_in is not None and emergency:
+        if open_check_in.message_id is not None:
+            messages.clear(session, now, patient.chat_id, open_check_in.message_id)
+        _interrupt(open_check_in, now)
+    alerts.raise_alerts(rt, session, now, patient.id, None, matches)
+    if open_check_in is not None and not emergency:
+        present(rt, session, now, open_check_in, prefix=texts.CONTINUE_CHECK_IN)
+
+
+def _interrupt(check_in: CheckIn, now: datetime) -> None:
+    """An emergency answer ends the check-in: its answers count, nothing more is asked."""
+    check_in.status = CheckInStatus.INTERRUPTED
+    check_in.completed_at = now
+    check_in.current_question = None
+    check_in.draft = None
+    check_in.message_id = None
+
+
 def _store(
     rt: Runtime,
     session: Session,
@@ -278,28 +343,72 @@ def _store(
     tap: Tap | None,
     item: str | None = None,
 ) -> str:
-    """Store an answer, raise the alerts it sets off and move the check-in on."""
+    """Store an answer, raise the alerts it sets off and move the check-in on.
+
+    After an emergency answer nothing more is asked: the emergency text is the last message.
+    """
     answers = {**repo.answers_of(session, check_in.id), question.id: value}
     repo.save_answer(session, check_in=check_in, question_id=question.id, value=value, now=now)
     check_in.status = CheckInStatus.IN_PROGRESS
+    check_in.draft = None
     if tap is not None:
-        shown = {item: value[item]} if item and isinstance(value, dict) else value
-        asked = (
-            question.text if item is None else texts.severity_message(question.option(item).label)
-        )
-        answered = texts.answered(asked, flow.describe_answer(question, shown))
-        messages.edit(session, now, tap.chat_id, tap.message_id, answered)
+        messages.edit(session, now, tap.chat_id, tap.message_id, _echo(question, value, item))
     matches = evaluate_answers(rt.protocol, _rule_context(rt, session, check_in, answers))
-    alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
-    step = rt.protocol.step(check_in.step_id)
-    upcoming = flow.next_question(rt.protocol, step, answers)
+    if question.kind is QuestionKind.TEXT and value:
+        matches += evaluate_words(rt.protocol, check_in.step_id, value)
+    emergency = _is_emergency(matches)
+    if emergency:
+        _interrupt(check_in, now)
+    created = alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
+    _reduce_follow_up_if_relief_lost(rt, session, now, check_in, matches, created)
+    log.info("check-in %s: answer stored for %s", check_in.id, question.id)
+    if emergency:
+        return texts.ANSWER_SAVED
+    upcoming = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
     check_in.current_question = upcoming.id if upcoming else None
     if upcoming is None:
-        _complete(rt, session, now, check_in, answers)
+        _complete(rt, session, now, check_in)
     else:
         present(rt, session, now, check_in, clear_previous=False, answers=answers)
-    log.info("check-in %s: answer stored for %s", check_in.id, question.id)
     return texts.ANSWER_SAVED
+
+
+def _echo(question: Question, value: flow.AnswerValue, item: str | None) -> str:
+    """The tapped message, rewritten to show the answer given."""
+    if question.kind is QuestionKind.TEXT:
+        return texts.answered(question.text, texts.SKIPPED)
+    shown = {item: value[item]} if item and isinstance(value, dict) else value
+    asked = question.text if item is None else texts.severity_message(question.option(item).label)
+    return texts.answered(asked, flow.describe_answer(question, shown))
+
+
+def _reduce_follow_up_if_relief_lost(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    matches: list[Match],
+    created: list,
+) -> None:
+    """Relief wore off: the rest of the infusion's check-ins keep only their safety part."""
+    if check_in.infusion_id is None or not any(
+        isinstance(m.rule.condition, ReliefLost) for m in matches
+    ):
+        return
+    with_safety = {
+        s.id for s in rt.protocol.steps if set(s.questions) & set(rt.protocol.safety_part)
+    }
+    changed = repo.shrink_to_safety(session, check_in.infusion_id, with_safety)
+    if changed:
+        repo.audit(
+            session,
+            actor=None,
+            action="follow_up_reduced",
+            now=now,
+            patient_id=check_in.patient_id,
+            detail=f"infusion {check_in.infusion_id}: {changed} check-ins",
+        )
+        log.info("infusion %s: %d check-ins reduced to safety", check_in.infusion_id, changed)
 
 
 def _rule_context(
@@ -307,27 +416,27 @@ def _rule_context(
 ) -> AnswerContext:
     baseline_step = rt.protocol.baseline_step
     baseline_id = baseline_step.id if baseline_step else None
+    baseline = repo.baseline_answers(session, check_in.infusion_id, baseline_id)
+    borrowed = False
+    if not baseline and baseline_id and check_in.infusion_id is not None:
+        baseline = repo.previous_baseline_answers(
+            session, check_in.patient_id, check_in.infusion_id, baseline_id
+        )
+        borrowed = bool(baseline)
     return AnswerContext(
         step_id=check_in.step_id,
         answers=answers,
-        baseline=repo.baseline_answers(session, check_in.infusion_id, baseline_id),
+        baseline=baseline,
         earlier=repo.earlier_answers(session, check_in, baseline_id),
         is_baseline=check_in.step_id == baseline_id,
+        baseline_borrowed=borrowed,
     )
 
 
-def _complete(
-    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, answers: flow.Answers
-) -> None:
+def _complete(rt: Runtime, session: Session, now: datetime, check_in: CheckIn) -> None:
     check_in.status = CheckInStatus.ANSWERED
     check_in.completed_at = now
     check_in.message_id = None
-    context = _rule_context(rt, session, check_in, answers)
-    if check_in.infusion_id is not None and follow_up_over(
-        rt.protocol, context.baseline, [*context.earlier, answers]
-    ):
-        ended = repo.cancel_pending(session, check_in.infusion_id)
-        log.info("infusion %s follow-up ended early: %d cancelled", check_in.infusion_id, ended)
     patient = repo.get_patient(session, check_in.patient_id)
     upcoming = repo.next_pending(session, patient.id, now)
     thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))
@@ -374,7 +483,13 @@ def send_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
 def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
     """Queue the reminder of each open check-in whose reminder time has come, once."""
     due = repo.check_ins_to_remind(session, now, limit)
+    quiet = quiet_hours(rt.protocol)
     for check_in in due:
+        zone = patient_zone(rt, repo.get_patient(session, check_in.patient_id))
+        allowed = reminder_time(now, check_in.closes_at, zone, quiet)
+        if allowed != now:  # quiet hours: wait for the morning, or drop it if that is too late
+            check_in.remind_at = allowed
+            continue
         title = rt.protocol.step(check_in.step_id).title
         present(rt, session, now, check_in, prefix=texts.reminder(title), purpose=Purpose.QUESTION)
         check_in.reminded_at = now
@@ -386,8 +501,8 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
     closed = 0
     for check_in_id in repo.expired_check_in_ids(session, now, limit):
         check_in = repo.get_check_in(session, check_in_id)
-        answered_some = bool(repo.answers_of(session, check_in_id))
-        if answered_some:
+        answers = repo.answers_of(session, check_in_id)
+        if answers:
             status = CheckInStatus.PARTIAL
         elif check_in.infusion_id is None:
             status = CheckInStatus.CANCELLED
@@ -401,12 +516,29 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
         patient = repo.get_patient(session, check_in.patient_id)
         if message_id is not None and patient.status == PatientStatus.ACTIVE:
             messages.clear(session, now, patient.chat_id, message_id)
-        if status is CheckInStatus.MISSED:
-            streak = repo.missed_in_a_row(session, check_in.patient_id)
-            matches = evaluate_missed(rt.protocol, check_in.step_id, streak)
+        if status is CheckInStatus.MISSED or check_in.infusion_id is None:
+            context = _missed_context(rt, session, check_in, patient, answers)
+            matches = evaluate_missed(rt.protocol, context)
             alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
         log.info("check-in %s closed as %s", check_in_id, status)
     return closed
+
+
+def _missed_context(
+    rt: Runtime, session: Session, check_in: CheckIn, patient: Patient, answers: flow.Answers
+) -> MissedContext:
+    """What the missed-check-in rules look at: the streak, the night, the last answer."""
+    zone = patient_zone(rt, patient)
+    opened = check_in.sent_at or check_in.due_at
+    night = quiet_share(opened, check_in.closes_at, zone, quiet_hours(rt.protocol))
+    last = repo.last_answer_at(session, patient.id)
+    return MissedContext(
+        step_id=check_in.step_id,
+        missed_in_a_row=0 if answers else repo.missed_in_a_row(session, patient.id),
+        mostly_at_night=night > 0.5,
+        last_answer=texts.format_time(last, zone) if last else None,
+        answered=answers,
+    )
 
 
 def _with_footer(rt: Runtime, text: str) -> str:

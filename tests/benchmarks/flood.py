@@ -1,11 +1,11 @@
 """Figure 4: an emergency alert while a stranger floods the bot.
 
-Patients are brought, through their evening check-in, to the side-effect checklist with
-"Chest pain" ticked. In each trial one of them taps Done (the protocol's emergency rule):
-latency from that tap to the staff alert and to the patient's "call 112" text. Reference
-trials have nothing else going on; in flood trials a new stranger sends 200 messages at
-once just before the tap. Telegram's limits on, the bot's real SendLimits. Medians of the
-trials are compared.
+Patients are brought, through their evening check-in, to the side-effect checklist. In
+each trial one of them ticks "Chest pain" (the protocol's emergency rule, which counts as
+it is ticked): latency from that tap to the staff alert and to the patient's "call 112"
+text. Reference trials have nothing else going on; in flood trials a new stranger sends 200
+messages at once just before the tap. Telegram's limits on, the bot's real SendLimits.
+Medians of the trials are compared.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ TRIALS_QUICK, TRIALS_FULL = 2, 5
 FLOOD = 200
 FIRST_USER, FIRST_STRANGER = 50_000, 59_000
 TARGET = 1.5
-PATIENT_TEXT = "Please call 112 now"
+PATIENT_TEXT = "Call 112 now"
 CHECKLIST = "Tick all that apply"
 CHEST_PAIN = "Chest pain"
 SETTLE_SECONDS = 0.5  # "call 112" is each patient's 3rd message: within 3 in 3.2 s
@@ -62,46 +62,33 @@ class Trials:
         if CHECKLIST in sent.text:
             self.checklist_ids.setdefault(sent.chat_id, sent.message_id)
 
-    def ticked(self, user_id: int) -> bool:
-        """Whether the patient's checklist shows Chest pain ticked (on the fake's thread)."""
-        message = self._fake.server.message(user_id, self.checklist_ids[user_id])
-        return any(label == f"☑ {CHEST_PAIN}" for label, _ in message.buttons)
-
-    def done(self, user_id: int, flood_from: int | None) -> None:
-        """Optionally flood from a new stranger, then tap Done (on the fake's thread)."""
+    def tick(self, user_id: int, flood_from: int | None) -> None:
+        """Optionally flood from a new stranger, then tick Chest pain (on the fake's thread)."""
         server = self._fake.server
         if flood_from is not None:
             stranger = server.add_user(flood_from, "Eve")
             for number in range(FLOOD):
                 stranger.send_text(f"hello {number}")
         self.pressed[user_id] = time.perf_counter()
-        server.user(user_id).press(self.checklist_ids[user_id], button_text="Done (1 ticked)")
+        server.user(user_id).press(self.checklist_ids[user_id], button_text=f"☐ {CHEST_PAIN}")
 
     def arrived(self, user_id: int) -> bool:
         return user_id in self.staff.at and user_id in self.patient.at
 
 
 async def prepare(fake: ThreadedFake, trials: Trials, users: list[int]) -> None:
-    """Answer pain, tick Chest pain on the checklist: each patient is one tap from an alert."""
+    """Answer pain and reach the checklist: each patient is one tap from an alert."""
     await require(lambda: fake.delivered(users) == len(users), WAIT_SECONDS, "the check-ins")
     for user, sent in fake.firsts(users).items():
         fake.soon(lambda u=user, m=sent.message_id: fake.server.user(u).press(m, button_text="3"))
     await require(
         lambda: all(u in trials.checklist_ids for u in users), WAIT_SECONDS, "the checklists"
     )
-    for user in users:
-        checklist = trials.checklist_ids[user]
-        fake.soon(
-            lambda u=user, m=checklist: fake.server.user(u).press(m, button_text=f"☐ {CHEST_PAIN}")
-        )
-    await require(
-        lambda: all(fake.call(trials.ticked, u) for u in users), WAIT_SECONDS, "the ticks"
-    )
     await asyncio.sleep(SETTLE_SECONDS)
 
 
 async def trial(fake: ThreadedFake, trials: Trials, user: int, flood_from: int | None):
-    fake.soon(trials.done, user, flood_from)
+    fake.soon(trials.tick, user, flood_from)
     await require(lambda: trials.arrived(user), WAIT_SECONDS, "the emergency alert")
     await asyncio.sleep(BETWEEN_TRIALS)
     return await fake.acall(

@@ -45,7 +45,7 @@ async def test_two_done_taps_at_once_keep_the_ticked_answer(bot, fake_bot_api):
     patient = server.user(PATIENT)
     patient.send_text("/report")
     checklist = await server.next_message(PATIENT, contains="Tick all that apply")
-    patient.press(checklist, button_text="☐ Seeing or hearing things that aren't there")
+    patient.press(checklist, button_text="☐ Seeing/hearing things")
     await server.wait_for(
         lambda: "Done (1 ticked)" in dict(server.message(PATIENT, checklist.message_id).buttons)
     )

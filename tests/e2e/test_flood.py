@@ -24,17 +24,11 @@ async def test_a_flood_from_a_stranger_does_not_delay_an_emergency(tmp_path):
             patient = server.user(PATIENT)
             patient.send_text("/report")
             checklist = await server.next_message(PATIENT, contains="Tick all that apply")
-            patient.press(checklist, button_text="☐ Chest pain")
-            await server.wait_for(
-                lambda: (
-                    "Done (1 ticked)" in dict(server.message(PATIENT, checklist.message_id).buttons)
-                )
-            )
             for n in range(200):
                 stranger.send_text(f"hello {n}")
             started = time.monotonic()
-            patient.press(checklist, button_text="Done (1 ticked)")
-            await server.next_message(PATIENT, contains="Please call 112 now")
+            patient.press(checklist, button_text="☐ Chest pain")  # an emergency as ticked
+            await server.next_message(PATIENT, contains="Call 112 now")
             await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
             # Before: 197 s behind the stranger's replies. Now it does not wait for them.
             assert time.monotonic() - started < 5

@@ -130,7 +130,7 @@ def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'bot.sqlite'}")
     with engine.connect() as connection:
         alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert")).all()
-    assert alerts == [("chest_pain", ADMIN_ID)]
+    assert alerts == [("patient_words", None), ("chest_pain", ADMIN_ID)]
 
 
 def run_loop(handle, server, admin):
@@ -149,24 +149,21 @@ def run_loop(handle, server, admin):
     tap(patient, PATIENT_ID, "Do you agree", "I agree")
     next_message(ADMIN_ID, "MRN77 has joined")
     handle.call(patient.send_text, FREE_TEXT)
-    next_message(PATIENT_ID, "no check-in")
+    next_message(PATIENT_ID, "has gone to the clinic team")
+    relayed = next_message(ADMIN_ID, "Message from the patient")
+    assert FREE_TEXT in relayed.text  # staff read the words; the log never does
     handle.call(admin.send_text, "/infusion MRN77")
     tap(patient, PATIENT_ID, "How bad is your pain right now", "7")
     tap(patient, PATIENT_ID, "Average pain over the last 24 hours", "7")
     tap(patient, PATIENT_ID, "sleep quality", "Poor")
     tap(patient, PATIENT_ID, "Mood today", "4")
+    tap(patient, PATIENT_ID, "Yellow skin/eyes", "None of these")
     next_message(PATIENT_ID, "Thank you, your answers are saved")
     # The evening check-in is due 4 s after the infusion in the fast protocol.
     tap(patient, PATIENT_ID, "Evening check-in", "3")
     checklist = next_message(PATIENT_ID, "Tick all that apply")
     handle.call(patient.press, checklist, button_text="☐ Chest pain")
-    handle.call(
-        server.wait_for,
-        lambda: "☑ Chest pain" in dict(server.message(PATIENT_ID, checklist.message_id).buttons),
-        10,
-    )
-    handle.call(patient.press, checklist, button_text="Done (1 ticked)")
-    next_message(PATIENT_ID, "Please call 112 now")
+    next_message(PATIENT_ID, "Call 112 now")
     alert = next_message(ADMIN_ID, "EMERGENCY alert")
     handle.call(admin.press, alert, button_text="Acknowledge")
     handle.call(

@@ -1,7 +1,7 @@
 """The database is the schedule: restarts catch up; a blocked patient is marked and staff told."""
 
 from storage.models import Alert, CheckIn, CheckInStatus, Patient, PatientStatus
-from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, enrol_patient
+from tests.e2e.test_walking_skeleton import PATIENT_ID, answer_baseline, enrol_patient
 from tests.utils.harness import ADMIN_ID, start_bot
 
 
@@ -9,13 +9,7 @@ async def enrol_and_answer_baseline(server, bot):
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
     ann, _ = await enrol_patient(server, admin)
     admin.send_text("/infusion MRN001")
-    for contains, button in [
-        ("How bad is your pain right now", "5"),
-        ("Average pain over the last 24 hours", "5"),
-        ("sleep quality", "Fair"),
-        ("Mood today", "5"),
-    ]:
-        await answer(server, ann, contains, button)
+    await answer_baseline(server, ann, pain="5", average="5")
     await server.next_message(PATIENT_ID, contains="Thank you, your answers are saved")
     return ann
 
@@ -40,7 +34,7 @@ async def test_a_restart_sends_what_is_due_and_closes_what_was_missed(fake_bot_a
     try:
         await third.dispatch()
         alert = await server.next_message(ADMIN_ID, contains="URGENT alert")
-        assert "No answer to the Evening check-in" in alert.text
+        assert "Evening check-in: No answer" in alert.text
         [check_in] = third.all(CheckIn, CheckIn.step_id == "evening")
         assert check_in.status == CheckInStatus.MISSED
         assert [a.rule_id for a in third.all(Alert)] == ["missed_early_check_in"]

@@ -16,6 +16,7 @@ from storage.models import (
     PatientStatus,
 )
 from tests.utils.harness import ADMIN_ID, start_bot
+from tests.utils.protocols import ON_CALL
 
 PATIENT_ID = 1001
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
@@ -45,6 +46,16 @@ async def answer(server, patient, contains, button):
     return question
 
 
+async def answer_baseline(server, patient, pain="6", average="6", sleep="Fair", mood="5"):
+    """Answer the baseline check-in (no urine or liver problem); returns its first question."""
+    first = await answer(server, patient, "How bad is your pain right now", pain)
+    await answer(server, patient, "Average pain over the last 24 hours", average)
+    await answer(server, patient, "sleep quality", sleep)
+    await answer(server, patient, "Mood today", mood)
+    await answer(server, patient, "Yellow skin/eyes", "None of these")
+    return first
+
+
 async def test_enrolment_to_acknowledged_alert(bot, fake_bot_api):
     server = fake_bot_api
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
@@ -63,13 +74,10 @@ async def test_enrolment_to_acknowledged_alert(bot, fake_bot_api):
     assert "10 check-ins scheduled" in recorded.text
 
     # Baseline, sent at once.
-    first = await answer(server, ann, "How bad is your pain right now", "6")
-    assert "Feeling very unwell? Call emergency services now" in first.text
-    await answer(server, ann, "Average pain over the last 24 hours", "6")
-    await answer(server, ann, "sleep quality", "Fair")
-    await answer(server, ann, "Mood today", "5")
+    first = await answer_baseline(server, ann)
     done = await server.next_message(PATIENT_ID, contains="Thank you, your answers are saved")
     assert "next check-in" in done.text
+    assert "Feeling very unwell? Call emergency services now" in done.text
     answered_first = server.message(PATIENT_ID, first.message_id)
     assert "Your answer: 6/10" in answered_first.text and not answered_first.buttons
 
@@ -78,23 +86,25 @@ async def test_enrolment_to_acknowledged_alert(bot, fake_bot_api):
     await bot.dispatch()
     await answer(server, ann, "Evening check-in · question 1 of", "2")
     checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
+    # Chest pain counts the moment it is ticked: no "Done", no severity, nothing more asked.
     ann.press(checklist, button_text="☐ Chest pain")
-    await server.wait_for(
-        lambda: any(
-            t == "☑ Chest pain" for t, _ in server.message(PATIENT_ID, checklist.message_id).buttons
-        )
-    )
-    ann.press(checklist, button_text="Done (1 ticked)")
 
-    emergency = await server.next_message(PATIENT_ID, contains="Please call 112 now")
+    emergency = await server.next_message(PATIENT_ID, contains="Call 112 now")
+    assert emergency.text.startswith("Call 112 now, or ask someone with you to call.")
     assert "Feeling very unwell" in emergency.text
     alert_message = await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
     assert "Patient: MRN001 (Ann)" in alert_message.text
     assert "Rule: Chest pain" in alert_message.text
     assert "Answered: Side effects: Chest pain" in alert_message.text
+    assert "The check-in stopped at this answer" in alert_message.text
     assert "@" not in alert_message.text
-    await answer(server, ann, "How severe is it: Chest pain", "Severe")
-    await server.next_message(PATIENT_ID, contains="Thank you, your answers are saved")
+    answered_checklist = await server.wait_for(
+        lambda: (
+            "Your answer: Chest pain" in server.message(PATIENT_ID, checklist.message_id).text
+            and server.message(PATIENT_ID, checklist.message_id)
+        )
+    )
+    assert not answered_checklist.buttons
 
     admin.press(alert_message, button_text="Acknowledge")
     await server.wait_for(
@@ -106,14 +116,16 @@ async def test_enrolment_to_acknowledged_alert(bot, fake_bot_api):
     assert [(a.rule_id, a.severity) for a in alerts] == [("chest_pain", "emergency")]
     assert alerts[0].acknowledged_by == ADMIN_ID and alerts[0].acknowledged_at is not None
     assert alerts[0].staff_notified_at is not None and alerts[0].patient_told_at is not None
+    # The emergency text was the last message the patient got.
+    assert server.messages(PATIENT_ID)[-1].message_id == emergency.message_id
     evening = bot.all(CheckIn, CheckIn.step_id == "evening")[0]
-    assert evening.status == CheckInStatus.ANSWERED
+    assert evening.status == CheckInStatus.INTERRUPTED
     with bot.session() as session:
         stored = {
             a.question_id: a.value
             for a in session.exec(select(Answer).where(Answer.check_in_id == evening.id))
         }
-    assert stored == {"pain_now": "2", "side_effects": '{"chest_pain": "severe"}'}
+    assert stored == {"pain_now": "2", "side_effects": '{"chest_pain": null}'}
     actions = {e.action for e in bot.all(AuditEvent)}
     assert {"enroll", "consent_given", "record_infusion", "acknowledge"} <= actions
     assert len(bot.all(AlertDelivery)) == 1
@@ -129,16 +141,13 @@ async def test_alerts_go_to_the_staff_group_and_escalate_when_unacknowledged(
         admin = server.add_user(ADMIN_ID, "Dana", started=True)
         ann, _ = await enrol_patient(server, admin)
         admin.send_text("/infusion MRN001")
-        await answer(server, ann, "How bad is your pain right now", "4")
-        await answer(server, ann, "Average pain over the last 24 hours", "4")
-        await answer(server, ann, "sleep quality", "Good")
-        await answer(server, ann, "Mood today", "6")
+        await answer_baseline(server, ann, pain="4", average="4", sleep="Good", mood="6")
         bot.clock.advance(hours=4)
         await bot.dispatch()
         # Pain 9 is urgent after the infusion; it is also 5 points above baseline.
         await answer(server, ann, "How bad is your pain right now", "9")
         urgent = await server.next_message(PATIENT_ID, contains="will contact you today")
-        assert "on-call" in urgent.text
+        assert f"on-call line: {ON_CALL}" in urgent.text
         staff_alert = await server.next_message(group.chat_id, contains="URGENT alert")
         assert "Pain 9-10" in staff_alert.text or "Pain 3 or more" in staff_alert.text
         await server.next_message(group.chat_id, contains="URGENT alert")
@@ -200,9 +209,13 @@ async def test_used_tokens_and_foreign_buttons_are_refused(bot, fake_bot_api):
 
     admin.send_text("/infusion MRN001")
     question = await server.next_message(PATIENT_ID, contains="How bad is your pain right now")
-    # Text where a button is expected: told to use the buttons, nothing stored.
+    # Text where a button is expected: relayed to staff in the patient's words, not taken
+    # as an answer; the question comes again.
     ann.send_text("seven")
-    await server.next_message(PATIENT_ID, contains="Please answer with the buttons")
+    await server.next_message(PATIENT_ID, contains="has gone to the clinic team")
+    await server.next_message(PATIENT_ID, contains="To go on with your check-in")
+    relayed = await server.next_message(ADMIN_ID, contains="Message from the patient")
+    assert "“seven”" in relayed.text
     ann.send_sticker()
     await server.next_message(PATIENT_ID, contains="can't read that")
     assert bot.all(Answer) == []

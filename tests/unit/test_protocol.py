@@ -22,7 +22,13 @@ def test_the_default_schedule_is_specs():
         },
     }
     assert protocol.step("evening").reminder == Duration(seconds=2 * 3600)
-    assert protocol.baseline_step.questions == ("pain_now", "pain_avg_24h", "sleep", "mood")
+    assert protocol.baseline_step.questions == (
+        "pain_now",
+        "pain_avg_24h",
+        "sleep",
+        "mood",
+        "urine_liver",
+    )
     assert protocol.texts["footer"] == (
         "Feeling very unwell? Call emergency services now; don't wait for this chat."
     )
@@ -30,15 +36,22 @@ def test_the_default_schedule_is_specs():
 
 def test_the_default_rules_cover_every_severity():
     rules = {r.id: r.severity for r in load_protocol().rules}
-    assert len(rules) == 28
+    assert len(rules) == 39
     assert [r for r, s in rules.items() if s is Severity.EMERGENCY] == [
         "chest_pain",
         "breathlessness",
         "face_throat_swelling",
         "fainting_or_unrousable",
+        "confused_hard_to_wake",
         "seizure",
-        "headache_red_flags",
+        "headache_sudden_severe",
+        "headache_neuro_signs",
         "safety_high_risk",
+        "words_suicide_self_harm",
+        "words_overdose",
+        "words_chest_pain",
+        "words_breathing",
+        "words_collapse_seizure",
     ]
     assert rules["missed_early_check_in"] is Severity.URGENT
     assert rules["two_missed"] is Severity.REVIEW
@@ -56,7 +69,19 @@ def broken(tmp_path, old, new):
     [
         ("[protocol]", "[protocl]", "protocl"),
         ('footer = "', 'footr = "', "texts.footer"),
-        ("Please call {emergency_number} now.", "Please call {emergency} now.", "texts.emergency"),
+        ("Call {emergency_number} now, or", "Call {emergency} now, or", "texts.emergency"),
+        (
+            "{on_call_number}.\nIn an emergency, call {emergency_number} now.",
+            "{on_call_number}.\nIn an emergency, call the on-call line {on_call_number}.",
+            "texts.urgent",
+        ),
+        ('emergency_number = "112"', 'emergency_number = ""', "contacts.emergency_number"),
+        (
+            '{ value = "detached", label = "Unreal or detached" }',
+            '{ value = "detached", label = "Feeling unreal or detached from your body" }',
+            "questions.side_effects.options[0].label",
+        ),
+        ('\nwhen = "words"\npatient_text = "relayed"', '\nwhen = "missed"', "rules"),
         ('kind = "scale"', 'kind = "slider"', "questions.pain_now.kind"),
         (
             'kind = "choice"\nlabel = "PGIC"',
@@ -66,35 +91,35 @@ def broken(tmp_path, old, new):
         ('window = "2h"', 'window = "2 hours"', "steps[0] (baseline).window"),
         ('reminder = "2h"', 'reminder = "5h"', "steps[1] (evening).reminder"),
         (
-            'questions = ["pain_now", "pain_avg_24h", "sleep", "mood"]',
-            'questions = ["pain_now", "pain_avg_24h", "sleep", "happiness"]',
+            'questions = ["pain_now", "pain_avg_24h", "sleep", "mood"',
+            'questions = ["pain_now", "pain_avg_24h", "sleep", "happiness"',
             "steps[0] (baseline).questions[3]",
         ),
         (
-            '"pain_now", "side_effects", "headache_red_flags"',
-            '"pain_now", "headache_red_flags", "side_effects"',
+            '"pain_now", "side_effects", "confused_hard_to_wake"',
+            '"pain_now", "confused_hard_to_wake", "side_effects"',
             "steps[1] (evening).questions[1]",
         ),
         ('id = "evening"', 'id = "baseline"', "steps"),
         ('severity = "emergency"', 'severity = "critical"', "rules[0] (chest_pain).severity"),
-        ('when = "missed"\n', 'when = "forgotten"\n', "rules[18] (missed_early_check_in).when"),
+        ('when = "missed"\n', 'when = "forgotten"\n', "rules[22] (missed_early_check_in).when"),
         ('any_of = ["chest_pain"]', 'any_of = ["heart_attack"]', "rules[0] (chest_pain)"),
         (
             'min_severity = "severe"',
             'min_severity = "awful"',
-            "rules[8] (psychotomimetic_severe).min_severity",
+            "rules[10] (psychotomimetic_severe).min_severity",
         ),
         (
             'patient_text = "crisis"',
             'patient_text = "help"',
-            "rules[7] (safety_ideation).patient_text",
+            "rules[9] (safety_ideation).patient_text",
         ),
         (
             'measure = "pain"\npoints = 3',
             'measure = "anxiety"\npoints = 3',
-            "rules[17] (pain_much_worse).measure",
+            "rules[20] (pain_much_worse).measure",
         ),
-        ('steps = ["day_3"]', 'steps = ["day_4"]', "rules[19] (side_effect_day_3).steps[0]"),
+        ('steps = ["day_3"]', 'steps = ["day_4"]', "rules[23] (side_effect_day_3).steps[0]"),
         ('baseline = "mood"', 'baseline = "pain_now"', "measures.mood.baseline"),
     ],
 )

@@ -8,8 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.durations import Duration, DurationError
-from bot.core.protocol import Step
-from bot.core.schedule import QuietHours, defer_for_quiet_hours, plan_step
+from bot.core.protocol import Step, load_protocol
+from bot.core.schedule import (
+    QuietHours,
+    defer_for_quiet_hours,
+    plan_baseline,
+    plan_infusion,
+    plan_step,
+    quiet_share,
+)
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -109,19 +116,58 @@ def test_plan_step_offsets_from_the_infusion_start_and_defers_the_reminder():
     assert planned.remind_at.astimezone(LONDON).hour == 21
 
 
-def test_a_reminder_stays_in_quiet_hours_when_the_window_closes_before_morning():
-    start = datetime(2026, 6, 1, 17, 0, tzinfo=LONDON).astimezone(UTC)
+def test_a_reminder_that_would_fall_in_quiet_hours_is_dropped_when_morning_is_too_late():
+    start = datetime(2026, 6, 1, 19, 30, tzinfo=LONDON).astimezone(UTC)
     planned = plan_step(step("4h", "4h", "2h"), start, start, LONDON, NIGHT)
-    # Due 21:00, reminder 23:00 is quiet; 08:00 is after the 01:00 close, so the reminder
-    # stays in quiet hours rather than being lost (the window closes first).
-    assert planned.remind_at == planned.due_at + Duration.parse("2h").approx
+    # Due 23:30 (the window closes at 03:30, before morning: sent then, silently); its
+    # reminder would be 01:30, in quiet hours, and 08:00 is after the close: no reminder.
+    assert planned.due_at == start + Duration.parse("4h").approx
+    assert planned.remind_at is None
+
+
+def test_a_reminder_in_quiet_hours_waits_for_the_morning_when_the_window_allows():
+    start = datetime(2026, 6, 1, 18, 0, tzinfo=LONDON).astimezone(UTC)
+    planned = plan_step(step("3h", "14h", "2h"), start, start, LONDON, NIGHT)
+    assert planned.remind_at == datetime(2026, 6, 2, 8, 0, tzinfo=LONDON).astimezone(UTC)
+
+
+PROTOCOL = load_protocol()
+BASELINE = PROTOCOL.baseline_step
 
 
 def test_the_baseline_is_due_when_recorded_even_at_night():
     night = datetime(2026, 6, 1, 23, 30, tzinfo=LONDON).astimezone(UTC)
-    planned = plan_step(step(None, "2h", baseline=True), night, night, LONDON, NIGHT)
+    planned = plan_baseline(PROTOCOL, BASELINE, night, night)
     assert planned.due_at == night
-    assert planned.closes_at == night + Duration.parse("2h").approx
+    assert planned.closes_at == night + Duration.parse("30m").approx
+
+
+@pytest.mark.parametrize("minutes_late", [31, 150, 26 * 60])
+def test_no_baseline_check_in_when_the_infusion_is_recorded_over_30_min_after_its_start(
+    minutes_late,
+):
+    start = utc(2026, 6, 1, 9, 0)
+    recorded = start + Duration(seconds=60 * minutes_late).approx
+    assert plan_baseline(PROTOCOL, BASELINE, start, recorded) is None
+    steps = [p.step_id for p in plan_infusion(PROTOCOL, start, recorded, LONDON)]
+    assert "baseline" not in steps
+
+
+def test_a_baseline_booked_ahead_is_sent_up_to_its_window_before_the_start():
+    start = utc(2026, 6, 1, 15, 0)
+    planned = plan_baseline(PROTOCOL, BASELINE, start, utc(2026, 6, 1, 9, 0))
+    assert planned.due_at == utc(2026, 6, 1, 13, 0)
+    assert planned.closes_at == utc(2026, 6, 1, 15, 30)
+
+
+def test_quiet_share_of_a_window():
+    evening = datetime(2026, 6, 1, 21, 0, tzinfo=LONDON).astimezone(UTC)
+    # 21:00-01:00: three of four hours are quiet.
+    assert quiet_share(evening, evening + Duration.parse("4h").approx, LONDON, NIGHT) == 0.75
+    day = datetime(2026, 6, 1, 9, 0, tzinfo=LONDON).astimezone(UTC)
+    assert quiet_share(day, day + Duration.parse("12h").approx, LONDON, NIGHT) == 0.0
+    two_days = quiet_share(day, day + Duration.parse("48h").approx, LONDON, NIGHT)
+    assert two_days == pytest.approx(20 / 48)
 
 
 @given(

@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import load_settings
-from bot.core.protocol import DEFAULT_PROTOCOL_PATH, load_protocol
+from bot.core.protocol import load_protocol
 from bot.delivery.dispatcher import run_due_work
 from bot.delivery.lifecycle import RunningBot
 from bot.delivery.pacing import NO_LIMITS, SendLimits
@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from storage.db import make_engine, migrate
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.clock import FakeClock
+from tests.utils.protocols import approved_protocol
 
 ADMIN_ID = 9001
 COORDINATOR_ID = 9002
@@ -59,15 +60,17 @@ async def start_bot(
     server: FakeBotApi,
     tmp_path: Path,
     env: dict[str, str] | None = None,
-    protocol_path: Path = DEFAULT_PROTOCOL_PATH,
+    protocol_path: Path | None = None,
     clock: FakeClock | None = None,
     limits: SendLimits = NO_LIMITS,
 ) -> BotUnderTest:
     """Build and start the bot as `python -m bot` does, polling the fake server.
 
     Telegram's send limits are off unless `limits` says otherwise (pacing has its own tests,
-    against the fake's enforced limits), so that tests run at the speed of the code.
+    against the fake's enforced limits), so that tests run at the speed of the code. The
+    protocol is the bundled one, approved and with its contacts set, unless given.
     """
+    protocol_path = protocol_path or approved_protocol(tmp_path)
     settings = load_settings(
         {
             "TELEGRAM_BOT_TOKEN": server.token,

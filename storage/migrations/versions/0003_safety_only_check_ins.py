@@ -1,0 +1,30 @@
+"""Check-ins reduced to their safety part after relief wore off
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25 19:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    with op.batch_alter_table("checkin", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("safety_only", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    with op.batch_alter_table("checkin", schema=None) as batch_op:
+        batch_op.drop_column("safety_only")
