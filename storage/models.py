@@ -232,7 +232,11 @@ class InboxUpdate(SQLModel, table=True):
     payload: str = Field(description="the update as JSON; deleted a while after handling")
     received_at: datetime = _required_at()
     handled_at: datetime | None = _at(index=True)
-    outcome: str | None = Field(default=None, max_length=16)  # handled, throttled, failed
+    outcome: str | None = Field(default=None, max_length=16)  # handled, throttled, relayed...
+
+
+THROTTLED = "throttled"  # held back in a flood: stored, not handled
+RELAYED = "relayed"  # held back, then relayed to staff as the patient's words
 
 
 class OutboxStatus(StrEnum):

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     ANSWERED_CHECK_IN,
     OPEN_CHECK_IN,
+    THROTTLED,
     UNFINISHED_CHECK_IN,
     Alert,
     AlertDelivery,
@@ -930,6 +931,34 @@ def store_updates(
             )
         )
     return fresh
+
+
+def held_back_patient_updates(
+    session: Session, received_before: datetime, limit: int
+) -> list[tuple[InboxUpdate, Patient]]:
+    """Updates from active patients held back in a flood and not relayed yet, oldest first."""
+    return list(
+        session.exec(
+            select(InboxUpdate, Patient)
+            .join(Patient, col(Patient.chat_id) == col(InboxUpdate.chat_id))
+            .where(
+                InboxUpdate.outcome == THROTTLED,
+                InboxUpdate.received_at <= received_before,
+                Patient.status == PatientStatus.ACTIVE,
+            )
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+    )
+
+
+def set_update_outcome(session: Session, update_ids: list[int], outcome: str) -> None:
+    """Record what became of stored updates."""
+    session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id).in_(update_ids))
+        .values(outcome=outcome)
+    )
 
 
 def unhandled_updates(session: Session) -> list[InboxUpdate]:

@@ -39,6 +39,7 @@ STEPS: tuple[Step, ...] = (
     checkins.send_due,
     checkins.remind_due,
     alerts.escalate_due,
+    checkins.relay_held_back,
     _purge,
 )
 

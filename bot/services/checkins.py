@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -35,6 +35,7 @@ from bot.services.messages import Purpose
 from storage import repository as repo
 from storage.models import (
     OPEN_CHECK_IN,
+    RELAYED,
     UNFINISHED_CHECK_IN,
     CheckIn,
     CheckInStatus,
@@ -322,6 +323,37 @@ def relay_words(
     alerts.raise_alerts(rt, session, now, patient.id, None, matches)
     if open_check_in is not None and not emergency:
         present(rt, session, now, open_check_in, prefix=texts.CONTINUE_CHECK_IN)
+
+
+HELD_BACK_WAIT = timedelta(seconds=10)  # a flood's messages are relayed together
+
+
+def relay_held_back(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
+    """Relay what patients wrote during a flood (stored, not answered), one relay each.
+
+    Nothing a patient writes is ignored: a risk phrase among those messages still raises
+    its alert, only a few seconds later than it would have.
+    """
+    held = repo.held_back_patient_updates(session, now - HELD_BACK_WAIT, limit)
+    by_patient: dict[int, tuple[Patient, list[str]]] = {}
+    for update, patient in held:
+        words = _typed_text(update.payload)
+        _, texts_of = by_patient.setdefault(patient.id, (patient, []))
+        if words:
+            texts_of.append(words)
+    repo.set_update_outcome(session, [update.update_id for update, _ in held], RELAYED)
+    for patient, written in by_patient.values():
+        if written:
+            open_check_in = repo.open_check_in(session, patient.id)
+            relay_words(rt, session, now, patient, "\n".join(written), open_check_in)
+    return len(held)
+
+
+def _typed_text(payload: str) -> str | None:
+    """The text of a stored update that is a typed message, if it is one."""
+    message = json.loads(payload).get("message") or {}
+    text = message.get("text")
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _interrupt(check_in: CheckIn, now: datetime) -> None:

@@ -434,3 +434,21 @@ async def test_confusion_asks_whether_they_are_hard_to_wake(bot, fake_bot_api):
     await answer(server, ann, "confused and hard to wake?", "Yes")
     await server.next_message(PATIENT_ID, contains="Call 112 now")
     assert alerts_by_rule(bot) == {"confused_hard_to_wake": "emergency"}
+
+
+async def test_what_a_patient_writes_in_a_flood_is_still_relayed(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT_ID], infusion=False)
+    ann = server.user(PATIENT_ID)
+    for n in range(22):
+        ann.send_text(f"message {n}")
+    ann.send_text("I can't breathe")  # held back by the flood guard, not answered
+    await server.next_message(PATIENT_ID, contains="You are sending messages very fast")
+    await server.wait_for(lambda: len(bot.all(Alert)) == 20)
+    assert {a.rule_id for a in bot.all(Alert)} == {"patient_words"}
+    await next_step(bot, seconds=11)
+    staff = await server.wait_for_message(ADMIN_ID, contains="EMERGENCY alert")
+    assert "I can't breathe" in staff.text and "message 21" in staff.text
+    await server.wait_for_message(PATIENT_ID, contains="Call 112 now")
+    assert alerts_by_rule(bot)["words_breathing"] == "emergency"
