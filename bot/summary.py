@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.protocol import (
     AnswerCondition,
+    Completed,
     Condition,
     Missed,
     MissedInARow,
@@ -81,6 +82,8 @@ def _condition(protocol: Protocol, condition: Condition) -> str:
         )
     if isinstance(condition, Missed):
         return "check-in closed without an answer"
+    if isinstance(condition, Completed):
+        return "check-in answered to the end with no other alert"
     if isinstance(condition, Words):
         if not condition.phrases:
             return "anything else the patient writes, relayed as written"

@@ -641,6 +641,13 @@ def create_alert(
     return alert
 
 
+def has_alerts(session: Session, check_in_id: int) -> bool:
+    """Whether any rule alerted for this check-in."""
+    return (
+        session.exec(select(Alert.id).where(Alert.check_in_id == check_in_id)).first() is not None
+    )
+
+
 def record_delivery(
     session: Session,
     *,

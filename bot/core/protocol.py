@@ -206,6 +206,11 @@ class Missed:
 
 
 @dataclass(frozen=True)
+class Completed:
+    """The check-in was answered to the end and no other rule alerted for it."""
+
+
+@dataclass(frozen=True)
 class MissedInARow:
     """`count` or more check-ins missed in a row."""
 
@@ -230,6 +235,7 @@ Condition = (
     | ReliefLost
     | Missed
     | MissedInARow
+    | Completed
     | Words
 )
 
@@ -795,6 +801,9 @@ class _ProtocolReader:
         if when == "missed":
             self.unknown_keys(body, common, key)
             return Missed()
+        if when == "completed":
+            self.unknown_keys(body, common, key)
+            return Completed()
         if when == "missed_in_a_row":
             self.unknown_keys(body, common | {"count"}, key)
             count = self.get(body, "count", key, int)
@@ -803,7 +812,7 @@ class _ProtocolReader:
             return MissedInARow(count)
         kinds = (
             "answer, worse_than_baseline, reduction_below, relief_lost, missed, missed_in_a_row,"
-            " words"
+            " completed, words"
         )
         raise self.fail(f"{key}.when", f"{when!r} is not one of {kinds}")
 

@@ -19,6 +19,7 @@ from bot.core.checkin import (
 from bot.core.outcomes import percent_improvement, points_worse
 from bot.core.protocol import (
     AnswerCondition,
+    Completed,
     Missed,
     MissedInARow,
     Protocol,
@@ -124,6 +125,16 @@ def evaluate_missed(protocol: Protocol, context: MissedContext) -> list[Match]:
     return sorted(matches, key=lambda m: m.severity.rank)
 
 
+def evaluate_completed(protocol: Protocol, step_id: str, answers: Answers) -> list[Match]:
+    """Rules for a check-in answered to the end that raised no other alert (a report)."""
+    summary = f"Answered: {_describe_all(protocol, answers) or 'nothing'}"
+    return [
+        Match(rule, summary)
+        for rule in protocol.rules
+        if isinstance(rule.condition, Completed) and rule.applies_to(step_id)
+    ]
+
+
 def _describe_all(protocol: Protocol, answers: Answers) -> str:
     parts = []
     for qid, value in answers.items():
@@ -182,7 +193,7 @@ def _match_rule(protocol: Protocol, rule: Rule, context: AnswerContext) -> str |
     condition = rule.condition
     if isinstance(condition, AnswerCondition):
         return _match_answer(protocol, condition, context)
-    if context.is_baseline or isinstance(condition, Missed | MissedInARow | Words):
+    if context.is_baseline or isinstance(condition, Missed | MissedInARow | Completed | Words):
         return None
     if isinstance(condition, WorseThanBaseline):
         return _match_worse(protocol, condition, context)

@@ -24,6 +24,7 @@ from bot.core.rules import (
     Match,
     MissedContext,
     evaluate_answers,
+    evaluate_completed,
     evaluate_missed,
     evaluate_words,
 )
@@ -399,7 +400,7 @@ def _store(
     upcoming = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
     check_in.current_question = upcoming.id if upcoming else None
     if upcoming is None:
-        _complete(rt, session, now, check_in)
+        _complete(rt, session, now, check_in, answers)
     else:
         present(rt, session, now, check_in, clear_previous=False, answers=answers)
     return texts.ANSWER_SAVED
@@ -465,10 +466,15 @@ def _rule_context(
     )
 
 
-def _complete(rt: Runtime, session: Session, now: datetime, check_in: CheckIn) -> None:
+def _complete(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, answers: flow.Answers
+) -> None:
     check_in.status = CheckInStatus.ANSWERED
     check_in.completed_at = now
     check_in.message_id = None
+    if not repo.has_alerts(session, check_in.id):
+        matches = evaluate_completed(rt.protocol, check_in.step_id, answers)
+        alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
     patient = repo.get_patient(session, check_in.patient_id)
     upcoming = repo.next_pending(session, patient.id, now)
     thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))

@@ -265,7 +265,9 @@ async def test_a_report_asks_urgency_and_words_and_relays_them(bot, fake_bot_api
     ]:
         await answer(server, ann, contains, button)
     await server.next_message(PATIENT_ID, contains=THANKS)
-    assert len(bot.all(Alert)) == 2
+    filed = await server.next_message(ADMIN_ID, contains="Problem report (nothing in it alerted)")
+    assert "Does this feel urgent" not in filed.text and "Feels urgent: No" in filed.text
+    assert len(bot.all(Alert)) == 3
 
 
 async def test_an_abandoned_report_reaches_staff_with_what_it_got(bot, fake_bot_api):

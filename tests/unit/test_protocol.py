@@ -36,7 +36,7 @@ def test_the_default_schedule_is_specs():
 
 def test_the_default_rules_cover_every_severity():
     rules = {r.id: r.severity for r in load_protocol().rules}
-    assert len(rules) == 39
+    assert len(rules) == 41
     assert [r for r, s in rules.items() if s is Severity.EMERGENCY] == [
         "chest_pain",
         "breathlessness",

@@ -19,6 +19,7 @@ from bot.core.rules import (
     AnswerContext,
     MissedContext,
     evaluate_answers,
+    evaluate_completed,
     evaluate_missed,
     evaluate_words,
 )
@@ -51,6 +52,15 @@ class Missed:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A check-in answered to the end that raised no other alert."""
+
+    what: str
+    step: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Wrote:
     """Something the patient wrote in their own words."""
 
@@ -58,7 +68,7 @@ class Wrote:
     text: str
 
 
-Case = Answered | Missed | Wrote
+Case = Answered | Missed | Finished | Wrote
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,11 @@ def fired_by_missed(case: Missed) -> set[tuple[str, str]]:
     return {(m.rule.id, m.severity.value) for m in evaluate_missed(PROTOCOL, context)}
 
 
+def fired_by_finishing(case: Finished) -> set[tuple[str, str]]:
+    matches = evaluate_completed(PROTOCOL, case.step, case.answers)
+    return {(m.rule.id, m.severity.value) for m in matches}
+
+
 def fired_by_words(case: Wrote) -> set[tuple[str, str]]:
     return {(m.rule.id, m.severity.value) for m in evaluate_words(PROTOCOL, None, case.text)}
 
@@ -90,6 +105,8 @@ def fired(case: Case) -> set[tuple[str, str]]:
         return fired_by_answers(case)
     if isinstance(case, Missed):
         return fired_by_missed(case)
+    if isinstance(case, Finished):
+        return fired_by_finishing(case)
     return fired_by_words(case)
 
 
@@ -511,6 +528,20 @@ RED_FLAGS = [
             {"pain_avg_7d": 4},
             earlier=({"pain_now": 3}, {"pain_avg_24h": 5}),
         ),
+    ),
+    RedFlag(
+        "Side effects that are severe (CLINICAL.md, side-effect timing: report them)",
+        "side_effect_severe",
+        "review",
+        Answered("evening: dizziness ticked, severe", "evening", ticked(dizziness="severe")),
+        Answered("evening: dizziness ticked, moderate", "evening", ticked(dizziness="moderate")),
+    ),
+    RedFlag(
+        "SPEC.md: a problem report reaches staff even when nothing in it alerted",
+        "report_filed",
+        "review",
+        Finished("report answered to the end, nothing ticked", "report", ticked()),
+        Finished("week 2 check-in answered to the end, nothing ticked", "week_2", ticked()),
     ),
     RedFlag(
         "SPEC.md: an abandoned report still counts for what was answered",
