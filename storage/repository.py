@@ -579,6 +579,20 @@ def previous_baseline_answers(
     return {}
 
 
+def latest_due_step(session: Session, patient_id: int, moment: datetime) -> str | None:
+    """The step of the patient's latest infusion check-in due at or before `moment`."""
+    return session.exec(
+        select(CheckIn.step_id)
+        .where(
+            CheckIn.patient_id == patient_id,
+            col(CheckIn.infusion_id).is_not(None),
+            CheckIn.due_at <= moment,
+            CheckIn.status != CheckInStatus.CANCELLED,
+        )
+        .order_by(col(CheckIn.due_at).desc())
+    ).first()
+
+
 def last_answer_at(session: Session, patient_id: int) -> datetime | None:
     """When the patient last answered any question."""
     latest = session.exec(

@@ -68,13 +68,16 @@ class AnswerContext:
     earlier: Sequence[Answers] = ()
     is_baseline: bool = False
     baseline_borrowed: bool = False
+    # For a report: the step of the latest infusion it falls in, so that rules kept to
+    # certain steps (still present at +24 h, moderate on day 3) apply to it as well.
+    falls_in: str | None = None
 
 
 def evaluate_answers(protocol: Protocol, context: AnswerContext) -> list[Match]:
     """Every answer-driven rule that matches, most severe first."""
     matches = []
     for rule in protocol.rules:
-        if not rule.applies_to(context.step_id):
+        if not _applies(rule, context):
             continue
         summary = _match_rule(protocol, rule, context)
         if summary is not None:
@@ -187,6 +190,12 @@ def _phrase_in(condition: Words, normal_text: str) -> str | None:
             if re.search(rf"(?<!\w){re.escape(normalise(phrase))}(?!\w)", normal_text):
                 return phrase
     return None
+
+
+def _applies(rule: Rule, context: AnswerContext) -> bool:
+    if rule.applies_to(context.step_id):
+        return True
+    return context.falls_in is not None and rule.applies_to(context.falls_in)
 
 
 def _match_rule(protocol: Protocol, rule: Rule, context: AnswerContext) -> str | None:

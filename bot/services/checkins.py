@@ -456,6 +456,9 @@ def _rule_context(
             session, check_in.patient_id, check_in.infusion_id, baseline_id
         )
         borrowed = bool(baseline)
+    falls_in = None
+    if check_in.infusion_id is None:  # a report: in which step of the follow-up it comes
+        falls_in = repo.latest_due_step(session, check_in.patient_id, check_in.due_at)
     return AnswerContext(
         step_id=check_in.step_id,
         answers=answers,
@@ -463,6 +466,7 @@ def _rule_context(
         earlier=repo.earlier_answers(session, check_in, baseline_id),
         is_baseline=check_in.step_id == baseline_id,
         baseline_borrowed=borrowed,
+        falls_in=falls_in,
     )
 
 

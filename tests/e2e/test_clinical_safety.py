@@ -454,3 +454,21 @@ async def test_what_a_patient_writes_in_a_flood_is_still_relayed(bot, fake_bot_a
     assert "I can't breathe" in staff.text and "message 21" in staff.text
     await server.wait_for_message(PATIENT_ID, contains="Call 112 now")
     assert alerts_by_rule(bot)["words_breathing"] == "emergency"
+
+
+async def test_a_report_in_the_days_after_an_infusion_counts_as_that_step(bot, fake_bot_api):
+    server = fake_bot_api
+    await with_infusion(bot)
+    ann = server.user(PATIENT_ID)
+    await answer_baseline(server, ann)
+    await next_step(bot, hours=30)  # past the next-day check-in's due time
+    ann.send_text("/report")
+    checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
+    ann.press(checklist, button_text="☐ Seeing/hearing things")
+    await server.wait_for(
+        lambda: "Done (1 ticked)" in dict(server.message(PATIENT_ID, checklist.message_id).buttons)
+    )
+    ann.press(checklist, button_text="Done (1 ticked)")
+    await answer(server, ann, "How severe is it", "Mild")
+    urgent = await server.next_message(ADMIN_ID, contains="still present at +24 h to day 3")
+    assert "URGENT" in urgent.text
