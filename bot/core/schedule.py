@@ -6,6 +6,7 @@ calendar-day offsets on the patient's own clock.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -112,6 +113,21 @@ def plan_infusion(
         for s in protocol.steps
     ]
     return [p for p in planned if p is not None and p.closes_at > recorded_at]
+
+
+def safety_part(protocol: Protocol, step: Step) -> Step:
+    """The step as asked once relief has worn off: only the protocol's safety questions.
+
+    Follow-up never ends early: after relief wears off the remaining check-ins still ask
+    the safety screener, side effects and urine/liver questions up to the last step.
+    """
+    kept = tuple(q for q in step.questions if q in protocol.safety_part)
+    return dataclasses.replace(step, questions=kept)
+
+
+def steps_with_safety_part(protocol: Protocol) -> set[str]:
+    """Steps that keep at least one question once relief has worn off (the rest are dropped)."""
+    return {s.id for s in protocol.steps if safety_part(protocol, s).questions}
 
 
 def quiet_share(start: datetime, end: datetime, tz: ZoneInfo, quiet: QuietHours) -> float:

@@ -7,7 +7,6 @@ recorded on the check-in before the message is even queued, so a tap can never a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -28,7 +27,13 @@ from bot.core.rules import (
     evaluate_missed,
     evaluate_words,
 )
-from bot.core.schedule import quiet_hours, quiet_share, reminder_time
+from bot.core.schedule import (
+    quiet_hours,
+    quiet_share,
+    reminder_time,
+    safety_part,
+    steps_with_safety_part,
+)
 from bot.keyboards import Action, Callback, Keyboard
 from bot.runtime import Runtime
 from bot.services import alerts, messages
@@ -105,10 +110,7 @@ def present(
 def step_of(rt: Runtime, check_in: CheckIn) -> Step:
     """The check-in's step as asked: only its safety part once relief has worn off."""
     step = rt.protocol.step(check_in.step_id)
-    if not check_in.safety_only:
-        return step
-    kept = tuple(q for q in step.questions if q in rt.protocol.safety_part)
-    return dataclasses.replace(step, questions=kept)
+    return safety_part(rt.protocol, step) if check_in.safety_only else step
 
 
 def _current_question(
@@ -428,10 +430,9 @@ def _reduce_follow_up_if_relief_lost(
         isinstance(m.rule.condition, ReliefLost) for m in matches
     ):
         return
-    with_safety = {
-        s.id for s in rt.protocol.steps if set(s.questions) & set(rt.protocol.safety_part)
-    }
-    changed = repo.shrink_to_safety(session, check_in.infusion_id, with_safety)
+    changed = repo.shrink_to_safety(
+        session, check_in.infusion_id, steps_with_safety_part(rt.protocol)
+    )
     if changed:
         repo.audit(
             session,

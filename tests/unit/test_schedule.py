@@ -16,6 +16,8 @@ from bot.core.schedule import (
     plan_infusion,
     plan_step,
     quiet_share,
+    safety_part,
+    steps_with_safety_part,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -183,3 +185,15 @@ def test_after_is_never_earlier_and_days_keep_the_local_time(days, seconds, star
     assert moved >= begin
     later = Duration(days=days, seconds=seconds).after(begin, tz)
     assert later - moved == Duration(seconds=seconds).approx
+
+
+def test_after_relief_wears_off_every_later_step_keeps_its_safety_questions():
+    assert steps_with_safety_part(PROTOCOL) == {s.id for s in PROTOCOL.steps}
+    week = safety_part(PROTOCOL, PROTOCOL.step("week_4"))
+    assert week.questions[:6] == tuple(f"safety_{n}" for n in range(1, 7))
+    assert "urine_liver" in week.questions and "side_effects" in week.questions
+    assert not {"pain_avg_7d", "pgic", "interference_week", "mood"} & set(week.questions)
+    # Every safety question and red-flag follow-up of a step survives.
+    for step in PROTOCOL.steps:
+        kept = set(safety_part(PROTOCOL, step).questions)
+        assert kept == set(step.questions) & set(PROTOCOL.safety_part), step.id
