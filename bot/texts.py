@@ -178,14 +178,15 @@ def staff_alert(
     created: datetime,
     tz: ZoneInfo,
     interrupted: bool = False,
+    in_their_words: bool = False,
 ) -> str:
-    """A staff alert: who, what was answered, which rule, when."""
+    """A staff alert: who, what was answered (or written), which rule, when."""
     patient = f"{ref} ({name})" if name else ref
     lines = [
         f"{SEVERITY_HEADINGS.get(severity, severity)} alert",
         f"Patient: {patient}",
         f"Rule: {description}",
-        f"Answered: {summary}",
+        f"{'Wrote' if in_their_words else 'Answered'}: {summary}",
     ]
     if step_title:
         lines.append(f"Check-in: {step_title}")

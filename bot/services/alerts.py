@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import keyboards, texts
-from bot.core.protocol import Missed, MissedInARow, ReliefLost, Severity
+from bot.core.protocol import Missed, MissedInARow, ReliefLost, Severity, Words
 from bot.core.rules import Match
 from bot.runtime import Runtime
 from bot.services import messages
@@ -185,6 +185,7 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
         else None
     )
     tz = rt.settings.clinic_timezone
+    rule = rt.protocol.rule(alert.rule_id)
     text = texts.staff_alert(
         alert.severity,
         patient.clinic_ref,
@@ -195,8 +196,8 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
         alert.created_at,
         tz,
         interrupted=check_in is not None and check_in.status == CheckInStatus.INTERRUPTED,
+        in_their_words=rule is not None and isinstance(rule.condition, Words),
     )
-    rule = rt.protocol.rule(alert.rule_id)
     if rule is not None and isinstance(rule.condition, ReliefLost):
         text += "\n" + texts.FOLLOW_UP_REDUCED
     if alert.acknowledged_at is not None:
