@@ -19,6 +19,17 @@ from bot.services import checkins, enrolment
 from storage import repository as repo
 from storage.models import Patient, PatientStatus
 
+# Whose messages are relayed to staff: everyone who joined, whatever their follow-up's state.
+RELAYED_STATUSES = frozenset(
+    {
+        PatientStatus.ACTIVE,
+        PatientStatus.PAUSED,
+        PatientStatus.STOPPED,
+        PatientStatus.DISCHARGED,
+        PatientStatus.BLOCKED,
+    }
+)
+
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start with an invite token opens enrolment; without one, it greets whoever it is."""
@@ -73,27 +84,46 @@ async def on_check_in_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text in private: a free-text answer, or a nudge to the buttons."""
+    """Typed text in private: a free-text answer, or words relayed to staff."""
     rt = runtime_of(context)
     with rt.session() as session:
-        patient = _active_patient(rt, update, session)
-        if patient is not None:
-            checkins.apply_text(rt, session, rt.clock.now(), patient, update.message.text)
+        patient = _writing_patient(rt, update, session)
+        if patient is None:
+            return
+        now, text = rt.clock.now(), update.message.text
+        if patient.status == PatientStatus.ACTIVE:
+            checkins.apply_text(rt, session, now, patient, text)
+        else:
+            checkins.relay_message(rt, session, now, patient, text)
 
 
 async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, files, voice: not read; the patient is told how to answer."""
+    """Stickers, photos, files, voice: not read, but a caption reaches staff like any words."""
     rt = runtime_of(context)
     with rt.session() as session:
-        if _active_patient(rt, update, session) is not None:
-            text = texts.with_footer(texts.NOT_UNDERSTOOD_PATIENT, rt.protocol.text("footer"))
-            reply(rt, update, text, session)
+        patient = _writing_patient(rt, update, session)
+        if patient is None:
+            return
+        caption = update.message.caption
+        if caption and caption.strip():
+            checkins.relay_message(rt, session, rt.clock.now(), patient, caption)
+            return
+        text = texts.with_footer(texts.NOT_UNDERSTOOD_PATIENT, rt.protocol.text("footer"))
+        reply(rt, update, text, session)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An edited message changes nothing: answers are given anew."""
-    if is_private(update):
-        reply(runtime_of(context), update, texts.EDITS_IGNORED)
+    """An edited message is never taken as an answer; a patient's edited words reach staff."""
+    if not is_private(update):
+        return
+    rt, edited = runtime_of(context), update.edited_message
+    words = (edited.text or edited.caption or "").strip() if edited else ""
+    with rt.session() as session:
+        patient = repo.patient_by_telegram_id(session, update.effective_user.id)
+        if words and patient is not None and patient.status in RELAYED_STATUSES:
+            checkins.relay_message(rt, session, rt.clock.now(), patient, words)
+            return
+        reply(rt, update, texts.EDITS_IGNORED, session)
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,6 +133,15 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         patient = _active_patient(rt, update, session)
         if patient is not None:
             checkins.open_report(rt, session, rt.clock.now(), patient)
+
+
+def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:
+    """The sender as a patient whose words reach staff; anyone else is answered here."""
+    patient = repo.patient_by_telegram_id(session, update.effective_user.id)
+    if patient is not None and patient.status in RELAYED_STATUSES:
+        return patient
+    _active_patient(rt, update, session)
+    return None
 
 
 def _active_patient(rt: Runtime, update: Update, session) -> Patient | None:

@@ -303,6 +303,16 @@ def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, t
     _store(rt, session, now, check_in, question, value, tap=None)
 
 
+def relay_message(
+    rt: Runtime, session: Session, now: datetime, patient: Patient, text: str
+) -> None:
+    """Words that are no answer (an edit, a caption, a paused patient's message): relayed."""
+    open_check_in = (
+        repo.open_check_in(session, patient.id) if patient.status == PatientStatus.ACTIVE else None
+    )
+    relay_words(rt, session, now, patient, text, open_check_in)
+
+
 def relay_words(
     rt: Runtime,
     session: Session,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
-from storage.models import Alert, Answer, CheckIn, CheckInStatus
+from storage.models import Alert, Answer, CheckIn, CheckInStatus, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
@@ -472,3 +472,32 @@ async def test_a_report_in_the_days_after_an_infusion_counts_as_that_step(bot, f
     await answer(server, ann, "How severe is it", "Mild")
     urgent = await server.next_message(ADMIN_ID, contains="still present at +24 h to day 3")
     assert "URGENT" in urgent.text
+
+
+async def test_edits_captions_and_a_paused_patients_words_still_reach_staff(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT_ID], infusion=False)
+    ann = server.user(PATIENT_ID)
+    sent = ann.send_text("all fine today")
+    await server.next_message(ADMIN_ID, contains="“all fine today”")
+    ann.edit_message(sent["message_id"], "actually I took too many pills")
+    edited = await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
+    assert "“actually I took too many pills” (risk phrase: too many pills)" in edited.text
+    ann.send_document("rash.jpg", b"\xff\xd8", mime_type="image/jpeg", caption="rash on my arm")
+    caption = await server.next_message(ADMIN_ID, contains="“rash on my arm”")
+    assert "Review alert" in caption.text
+    with bot.session() as session:
+        patient = session.get(Patient, 1)
+        patient.status = PatientStatus.PAUSED
+        session.add(patient)
+        session.commit()
+    ann.send_text("are you still there?")
+    paused = await server.next_message(ADMIN_ID, contains="“are you still there?”")
+    assert "Message from the patient" in paused.text
+    assert [a.rule_id for a in bot.all(Alert)] == [
+        "patient_words",
+        "words_overdose",
+        "patient_words",
+        "patient_words",
+    ]
