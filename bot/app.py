@@ -30,6 +30,7 @@ CONNECTIONS = 48
 CHECK_IN_BUTTONS = r"^[atdsbn]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
+REMOVE_STAFF_BUTTONS = r"^r:"
 
 
 def build_application(
@@ -75,6 +76,10 @@ def add_handlers(application: Application) -> None:
         "enroll": coordinator.enroll,
         "reinvite": coordinator.reinvite,
         "infusion": coordinator.infusion,
+        "ack": staff.ack,
+        "invite_staff": staff.invite_staff,
+        "staff": staff.staff_list,
+        "remove_staff": staff.remove_staff,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=messages_only))
@@ -84,6 +89,9 @@ def add_handlers(application: Application) -> None:
     )
     application.add_handler(CallbackQueryHandler(patient.on_consent, pattern=CONSENT_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_acknowledge, pattern=ACKNOWLEDGE_BUTTONS))
+    application.add_handler(
+        CallbackQueryHandler(staff.on_remove_staff, pattern=REMOVE_STAFF_BUTTONS)
+    )
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

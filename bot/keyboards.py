@@ -33,6 +33,7 @@ class Action(StrEnum):
     SKIP = "n"  # nothing to add to an optional free-text question
     CONSENT = "c"  # consent yes (1) or no (0) for an invite
     ACKNOWLEDGE = "k"  # acknowledge an alert
+    REMOVE_STAFF = "r"  # confirm (1) or cancel (0) removing a staff member
 
 
 class BadCallback(ValueError):
@@ -161,6 +162,16 @@ def consent_keyboard(invite_id: int) -> Keyboard:
         [
             _button(texts.CONSENT_YES, Callback(Action.CONSENT, invite_id, index=1)),
             _button(texts.CONSENT_NO, Callback(Action.CONSENT, invite_id, index=0)),
+        ]
+    ]
+
+
+def remove_staff_keyboard(member_id: int) -> Keyboard:
+    """Remove / Keep under the /remove_staff question."""
+    return [
+        [
+            _button(texts.REMOVE_BUTTON, Callback(Action.REMOVE_STAFF, member_id, index=1)),
+            _button(texts.KEEP_BUTTON, Callback(Action.REMOVE_STAFF, member_id, index=0)),
         ]
     ]
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-STRANGER = (
-    "Hello. This bot is for patients of the clinic. "
-    "If you are a patient, please ask your clinic for an invite link."
-)
+
+def stranger(user_id: int) -> str:
+    """The answer to anyone the bot does not know, with their id for the clinic's operator."""
+    return (
+        "Hello. This bot is for patients of the clinic. "
+        "If you are a patient, please ask your clinic for an invite link.\n"
+        f"If you work at the clinic, give them this id to be added as staff: {user_id}"
+    )
+
+
 STAFF_ONLY = "That command is for clinic staff."
 NOT_YOUR_ROLE = "Your role does not include that command. /help lists yours."
 PRIVATE_ONLY = "Please use this command in a private chat with me."
@@ -122,7 +128,21 @@ PATIENT_NOT_ACTIVE = "{ref} has not joined yet (or is not active), so no check-i
 ALREADY_ENROLLED = "{ref} is already enrolled and linked to Telegram."
 UNKNOWN_COMMAND_STAFF = "I don't know that command. /help lists yours."
 ACKNOWLEDGE_BUTTON = "Acknowledge"
-ALREADY_ACKNOWLEDGED = "Already acknowledged."
+
+
+ACK_USAGE = "Usage: /ack <alert number>, for example /ack 12 (the number is in the alert's title)."
+
+
+def no_such_alert(number: int) -> str:
+    """/ack with a number no alert has."""
+    return f"There is no alert #{number}. {ACK_USAGE}"
+
+
+def already_acknowledged(who: str, at: datetime, tz: ZoneInfo) -> str:
+    """A second acknowledgement: who took the alert on first."""
+    return f"Already acknowledged by {who} at {format_time(at, tz)}."
+
+
 ACKNOWLEDGED = "Acknowledged. Thank you."
 STAFF_ONLY_BUTTON = "Only clinic staff can acknowledge alerts."
 
@@ -169,6 +189,7 @@ def infusion_recorded(
 
 
 def staff_alert(
+    number: int,
     severity: str,
     ref: str,
     name: str | None,
@@ -183,7 +204,7 @@ def staff_alert(
     """A staff alert: who, what was answered (or written), which rule, when."""
     patient = f"{ref} ({name})" if name else ref
     lines = [
-        f"{SEVERITY_HEADINGS.get(severity, severity)} alert",
+        f"{SEVERITY_HEADINGS.get(severity, severity)} alert #{number}",
         f"Patient: {patient}",
         f"Rule: {description}",
         f"{'Wrote' if in_their_words else 'Answered'}: {summary}",
@@ -246,6 +267,69 @@ def patient_unreachable(ref: str) -> str:
     return f"Messages to {ref} cannot be delivered (bot blocked or account deleted)."
 
 
+# Staff management
+INVITE_STAFF_USAGE = "Usage: /invite_staff <coordinator|clinician|admin>"
+REMOVE_STAFF_USAGE = "Usage: /remove_staff <Telegram id or @name> (see /staff)"
+PATIENT_CANNOT_BE_STAFF = (
+    "This account is enrolled as a patient, so it cannot also be clinic staff. "
+    "Please use another Telegram account."
+)
+ADMIN_FROM_ENVIRONMENT = (
+    "That admin is set in ADMIN_TELEGRAM_IDS; remove them there and restart the bot."
+)
+CANNOT_REMOVE_SELF = "You cannot remove yourself; ask another admin."
+REMOVAL_CANCELLED = "Nothing was changed."
+YOU_WERE_REMOVED = "You are no longer clinic staff in this bot. Ask an admin if this is a mistake."
+REMOVE_BUTTON, KEEP_BUTTON = "Remove", "Keep"
+
+
+def staff_invited(role: str, link: str, expires: datetime, tz: ZoneInfo) -> str:
+    """The admin's answer to /invite_staff."""
+    return (
+        f"Send this single-use link to the new {role}:\n{link}\n"
+        f"It expires on {format_time(expires, tz)}. I will tell you when they join."
+    )
+
+
+def staff_welcome(role: str) -> str:
+    """Told to someone who joined with a staff link."""
+    return f"Welcome: you are now clinic staff, as {role}.\n\n{help_for(role)}"
+
+
+def staff_joined(name: str, role: str) -> str:
+    """Told to the admin whose link was used."""
+    return f"{name} joined as {role}."
+
+
+def staff_list(rows: list[tuple[str | None, int, str, bool]]) -> str:
+    """/staff: (name, Telegram id, role, set in the environment) for each person."""
+    lines = [f"Clinic staff ({len(rows)}):"]
+    for name, user_id, role, from_env in rows:
+        where = " (ADMIN_TELEGRAM_IDS)" if from_env else ""
+        lines.append(f"• {name or 'id'} · {user_id} · {role}{where}")
+    return "\n".join(lines)
+
+
+def confirm_removal(name: str, user_id: int, role: str) -> str:
+    """The question before /remove_staff takes effect."""
+    return f"Remove {name} ({user_id}, {role}) from clinic staff? They lose every staff command."
+
+
+def staff_removed(name: str) -> str:
+    """/remove_staff confirmed."""
+    return f"{name} is no longer clinic staff."
+
+
+def no_such_staff(who: str) -> str:
+    """/remove_staff for someone who is not staff."""
+    return f"No staff member {who[:40]!r}. {REMOVE_STAFF_USAGE}"
+
+
+def staff_name_ambiguous(who: str) -> str:
+    """/remove_staff by a name several staff share."""
+    return f"Several staff members are called {who[:40]!r}; use their Telegram id from /staff."
+
+
 HELP_PATIENT = (
     "I check in with you after each infusion. Answer with the buttons under each question.\n"
     "/report - tell the clinic about a problem now\n"
@@ -253,6 +337,7 @@ HELP_PATIENT = (
 )
 HELP_CLINICIAN = (
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on.\n"
+    "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
     "/help - this message"
 )
 HELP_COORDINATOR = (
@@ -260,14 +345,23 @@ HELP_COORDINATOR = (
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
     " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
+    "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
     "/help - this message\n"
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on."
+)
+HELP_ADMIN_EXTRA = (
+    "\nAdmins also:\n"
+    "/invite_staff <coordinator|clinician|admin> - a single-use link for a new staff member\n"
+    "/staff - who is staff, with their roles\n"
+    "/remove_staff <id|@name> - take someone's staff role away (asks first)"
 )
 
 
 def help_for(role: str) -> str:
     """The /help text for a staff role."""
-    return HELP_CLINICIAN if role == "clinician" else HELP_COORDINATOR
+    if role == "clinician":
+        return HELP_CLINICIAN
+    return HELP_COORDINATOR + (HELP_ADMIN_EXTRA if role == "admin" else "")
 
 
 def group_unreachable(why: str) -> str:

@@ -197,6 +197,7 @@ class Alert(SQLModel, table=True):
     staff_notified_at: datetime | None = _at(index=True)
     acknowledged_by: int | None = _telegram_id(nullable=True)
     acknowledged_at: datetime | None = _at()
+    acknowledged_name: str | None = Field(default=None, max_length=64)  # as Telegram showed them
 
 
 class AlertDelivery(SQLModel, table=True):

@@ -173,6 +173,27 @@ def staff_member(session: Session, user_id: int) -> StaffMember | None:
     ).first()
 
 
+def get_staff_member(session: Session, member_id: int) -> StaffMember | None:
+    """The staff row with this id, active or not."""
+    return session.get(StaffMember, member_id)
+
+
+def add_staff_member(
+    session: Session, *, user_id: int, role: str, name: str | None, now: datetime
+) -> StaffMember:
+    """Make a Telegram user staff with `role` (again, if they were removed before)."""
+    member = session.exec(
+        select(StaffMember).where(StaffMember.telegram_user_id == user_id)
+    ).first()
+    if member is None:
+        member = StaffMember(telegram_user_id=user_id, role=role, created_at=now)
+        session.add(member)
+    member.role, member.active = role, True
+    member.display_name = name[:64] if name else member.display_name
+    session.flush()
+    return member
+
+
 def active_staff(session: Session) -> list[StaffMember]:
     """Every active staff member."""
     return list(session.exec(select(StaffMember).where(StaffMember.active)))
@@ -697,12 +718,14 @@ def get_alert(session: Session, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id)
 
 
-def acknowledge_alert(session: Session, alert_id: int, user_id: int, now: datetime) -> bool:
+def acknowledge_alert(
+    session: Session, alert_id: int, user_id: int, now: datetime, name: str | None = None
+) -> bool:
     """Compare-and-set: acknowledge the alert; False when someone already had."""
     changed = session.execute(
         update(Alert)
         .where(col(Alert.id) == alert_id, col(Alert.acknowledged_at).is_(None))
-        .values(acknowledged_by=user_id, acknowledged_at=now)
+        .values(acknowledged_by=user_id, acknowledged_at=now, acknowledged_name=name)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.expire_all()

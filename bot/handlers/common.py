@@ -83,7 +83,7 @@ def reply_by_audience(
     elif patient is not None:
         reply(rt, update, patient_text)
     else:
-        reply(rt, update, texts.STRANGER)
+        reply(rt, update, texts.stranger(user_id))
 
 
 def is_private(update: Update) -> bool:
@@ -110,12 +110,14 @@ def refuse(update: Update, rt: Runtime, action: str) -> None:
             patient_id=patient.id if patient else None,
         )
         if is_private(update):
-            text = texts.STAFF_ONLY if patient else texts.STRANGER
+            text = texts.STAFF_ONLY if patient else texts.stranger(user.id)
             messages.send(session, rt.clock.now(), update.effective_chat.id, text, Purpose.REPLY)
 
 
-def staff_command(allowed: frozenset[Role] = ALL_STAFF) -> Callable[[StaffHandler], Handler]:
-    """Guard a staff command: private chat only, role checked on every call."""
+def staff_command(
+    allowed: frozenset[Role] = ALL_STAFF, private_only: bool = True
+) -> Callable[[StaffHandler], Handler]:
+    """Guard a staff command: role checked on every call; private chat only unless said."""
 
     def wrap(handler: StaffHandler) -> Handler:
         @functools.wraps(handler)
@@ -130,7 +132,7 @@ def staff_command(allowed: frozenset[Role] = ALL_STAFF) -> Callable[[StaffHandle
                 refuse(update, rt, handler.__name__)
             elif role not in allowed:
                 reply(rt, update, texts.NOT_YOUR_ROLE)
-            elif not is_private(update):
+            elif private_only and not is_private(update):
                 reply(rt, update, texts.PRIVATE_ONLY)
             else:
                 await handler(update, context, rt, role)

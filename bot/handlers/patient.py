@@ -39,14 +39,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with rt.session() as session:
         now = rt.clock.now()
         if context.args:
-            enrolment.open_invite(rt, session, now, user_id, chat_id, context.args[0])
+            name = update.effective_user.first_name
+            enrolment.open_invite(rt, session, now, user_id, chat_id, context.args[0], name)
             return
         patient = repo.patient_by_telegram_id(session, user_id)
         if patient is not None and patient.status == PatientStatus.ACTIVE:
             checkins.resume(rt, session, now, patient)
             return
         role = role_of(rt, session, user_id)
-        reply(rt, update, texts.help_for(role) if role else texts.STRANGER, session)
+        reply(rt, update, texts.help_for(role) if role else texts.stranger(user_id), session)
 
 
 async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,5 +155,5 @@ def _active_patient(rt: Runtime, update: Update, session) -> Patient | None:
     if role is not None:
         reply(rt, update, texts.help_for(role), session)
     else:
-        reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.STRANGER, session)
+        reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
     return None

@@ -7,9 +7,18 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.handlers.common import answer_query, decode_callback, reply_by_audience, runtime_of
-from bot.roles import role_of
-from bot.services import alerts, patients
+from bot.handlers.common import (
+    answer_query,
+    decode_callback,
+    reply,
+    reply_by_audience,
+    runtime_of,
+    staff_command,
+)
+from bot.roles import ALL_STAFF, Role, role_of
+from bot.runtime import Runtime
+from bot.services import alerts, messages, patients, staff
+from bot.services.messages import Purpose
 
 
 async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -21,10 +30,27 @@ async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user_id = query.from_user.id
     with rt.session() as session:
         is_staff = role_of(rt, session, user_id) is not None
+        name = query.from_user.first_name
         result = alerts.acknowledge(
-            rt, session, rt.clock.now(), user_id, callback.record_id, is_staff
+            rt, session, rt.clock.now(), user_id, callback.record_id, is_staff, name
         )
     await answer_query(query, result.reply, alert=result.refused)
+
+
+@staff_command(ALL_STAFF, private_only=False)
+async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role) -> None:
+    """/ack <number>: acknowledge an alert by its number, as its button does (group too)."""
+    args = context.args or []
+    number = args[0].removeprefix("#") if len(args) == 1 else ""
+    if not number.isdigit() or len(number) > 12:
+        reply(rt, update, texts.ACK_USAGE)
+        return
+    with rt.session() as session:
+        user = update.effective_user
+        result = alerts.acknowledge(
+            rt, session, rt.clock.now(), user.id, int(number), True, user.first_name
+        )
+        reply(rt, update, result.reply, session)
 
 
 async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,3 +90,62 @@ async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             alerts.staff_group_lost(rt, session, now, change.chat.id, LOST[status])
         elif status == ChatMember.RESTRICTED and not change.new_chat_member.can_send_messages:
             alerts.staff_group_lost(rt, session, now, change.chat.id, "the bot may not post")
+
+
+@staff_command(frozenset({Role.ADMIN}))
+async def invite_staff(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/invite_staff <role>: a single-use link that makes its opener staff (admins only)."""
+    args = context.args or []
+    try:
+        new_role = Role(args[0].lower()) if len(args) == 1 else None
+    except ValueError:
+        new_role = None
+    if new_role is None:
+        reply(rt, update, texts.INVITE_STAFF_USAGE)
+        return
+    with rt.session() as session:
+        actor = update.effective_user.id
+        answer = staff.invite(rt, session, rt.clock.now(), actor, new_role, context.bot.username)
+        reply(rt, update, answer, session)
+
+
+@staff_command(frozenset({Role.ADMIN}))
+async def staff_list(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/staff: everyone who is staff, with their role (admins only)."""
+    with rt.session() as session:
+        reply(rt, update, staff.listing(rt, session), session)
+
+
+@staff_command(frozenset({Role.ADMIN}))
+async def remove_staff(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/remove_staff <id|@name>: asks first, with buttons (admins only)."""
+    args = context.args or []
+    if len(args) != 1:
+        reply(rt, update, texts.REMOVE_STAFF_USAGE)
+        return
+    with rt.session() as session:
+        question, keyboard = staff.ask_removal(rt, session, update.effective_user.id, args[0])
+        messages.send(
+            session, rt.clock.now(), update.effective_chat.id, question, Purpose.REPLY, keyboard
+        )
+
+
+async def on_remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remove / Keep under a /remove_staff question: the role is checked again here."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    with rt.session() as session:
+        now = rt.clock.now()
+        answer = staff.remove(
+            rt, session, now, query.from_user.id, callback.record_id, callback.index == 1
+        )
+        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+    await answer_query(query)

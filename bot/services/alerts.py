@@ -146,7 +146,7 @@ def grouped_notice(
         acknowledged = [a for a in alerts if a.acknowledged_at is not None]
         if len(acknowledged) == len(alerts):
             last = acknowledged[-1]
-            who = staff_name(session, last.acknowledged_by)
+            who = acknowledger(session, last)
             tz = rt.settings.clinic_timezone
             text += "\n\n" + texts.acknowledged_line(who, last.acknowledged_at, tz)
     return text, keyboards.acknowledge_keyboard(alert_ids[0])
@@ -187,6 +187,7 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
     tz = rt.settings.clinic_timezone
     rule = rt.protocol.rule(alert.rule_id)
     text = texts.staff_alert(
+        alert.id,
         alert.severity,
         patient.clinic_ref,
         patient.display_name,
@@ -201,17 +202,18 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
     if rule is not None and isinstance(rule.condition, ReliefLost):
         text += "\n" + texts.FOLLOW_UP_REDUCED
     if alert.acknowledged_at is not None:
-        who = staff_name(session, alert.acknowledged_by)
+        who = acknowledger(session, alert)
         text += "\n\n" + texts.acknowledged_line(who, alert.acknowledged_at, tz)
     return text
 
 
-def staff_name(session: Session, user_id: int | None) -> str:
-    """How staff see a colleague: their recorded name, else their Telegram id."""
+def acknowledger(session: Session, alert: Alert) -> str:
+    """Who acknowledged: their staff name, else the name Telegram showed, else their id."""
+    user_id = alert.acknowledged_by
     member = repo.staff_member(session, user_id) if user_id is not None else None
     if member is not None and member.display_name:
         return member.display_name
-    return f"staff {user_id}"
+    return alert.acknowledged_name or f"staff {user_id}"
 
 
 def _known_step(rt: Runtime, step_id: str) -> bool:
@@ -227,15 +229,26 @@ class AckResult:
 
 
 def acknowledge(
-    rt: Runtime, session: Session, now: datetime, user_id: int, alert_id: int, is_staff: bool
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    user_id: int,
+    alert_id: int,
+    is_staff: bool,
+    name: str | None = None,
 ) -> AckResult:
     """Record who acknowledged and when (once), and queue the update of every copy."""
     alert = repo.get_alert(session, alert_id) if is_staff else None
+    if alert is None and is_staff:
+        return AckResult(texts.no_such_alert(alert_id), refused=True)
     if alert is None:
         repo.audit(session, actor=user_id, action="refused:acknowledge", now=now)
         return AckResult(texts.STAFF_ONLY_BUTTON, refused=True)
-    if not repo.acknowledge_alert(session, alert_id, user_id, now):
-        return AckResult(texts.ALREADY_ACKNOWLEDGED)
+    if not repo.acknowledge_alert(session, alert_id, user_id, now, name):
+        session.refresh(alert)  # whoever was first may have committed a moment ago
+        who = acknowledger(session, alert)
+        tz = rt.settings.clinic_timezone
+        return AckResult(texts.already_acknowledged(who, alert.acknowledged_at, tz))
     alert = repo.get_alert(session, alert_id)
     repo.audit(
         session,
@@ -251,7 +264,7 @@ def acknowledge(
         if len(carried) > 1:
             # A grouped notice: acknowledging it acknowledges every alert it carries.
             for other in carried:
-                repo.acknowledge_alert(session, other.id, user_id, now)
+                repo.acknowledge_alert(session, other.id, user_id, now, name)
             body, _ = grouped_notice(rt, session, [a.id for a in carried])
         elif copy.kind == Purpose.ESCALATION:
             body = _escalation_text(alert, text)

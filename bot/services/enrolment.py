@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot import invites, keyboards, texts
 from bot.roles import role_of
 from bot.runtime import Runtime
-from bot.services import messages
+from bot.services import messages, staff
 from bot.services.messages import Purpose
 from storage import repository as repo
 from storage.models import Invite, PatientStatus
@@ -89,19 +89,31 @@ def _invite_problem(now: datetime, invite: Invite | None) -> str | None:
 
 
 def open_invite(
-    rt: Runtime, session: Session, now: datetime, user_id: int, chat_id: int, token: str
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    user_id: int,
+    chat_id: int,
+    token: str,
+    name: str | None = None,
 ) -> None:
-    """/start <token>: show the welcome and consent, or say why the link does not work."""
+    """/start <token>: show the welcome and consent, or say why the link does not work.
+
+    A staff link makes the sender staff instead (bot.services.staff).
+    """
+    invite = (
+        repo.invite_by_hash(session, invites.token_hash(token))
+        if invites.looks_like_token(token)
+        else None
+    )
+    if invite is not None and invite.kind == staff.STAFF_INVITE:
+        staff.accept(rt, session, now, invite, user_id=user_id, chat_id=chat_id, name=name)
+        return
     if role_of(rt, session, user_id) is not None:
         problem = texts.STAFF_CANNOT_ENROL
     elif repo.patient_by_telegram_id(session, user_id) is not None:
         problem = texts.ALREADY_LINKED
     else:
-        invite = (
-            repo.invite_by_hash(session, invites.token_hash(token))
-            if invites.looks_like_token(token)
-            else None
-        )
         problem = _invite_problem(now, invite)
     if problem is not None:
         log.info("invite refused for a user: %s", problem.split(".")[0])

@@ -1,4 +1,4 @@
-"""Check-ins reduced to their safety part after relief wore off
+"""Check-ins reduced to their safety part after relief wore off; who acknowledged, by name
 
 Revision ID: 0003
 Revises: 0002
@@ -22,9 +22,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("safety_only", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("acknowledged_name", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.drop_column("acknowledged_name")
     with op.batch_alter_table("checkin", schema=None) as batch_op:
         batch_op.drop_column("safety_only")

@@ -1,0 +1,116 @@
+"""The staff side: first contact, staff invites and removal, acknowledging by number."""
+
+from __future__ import annotations
+
+import re
+
+from storage.models import Alert, AuditEvent, StaffMember
+from tests.utils.harness import ADMIN_ID, start_bot
+from tests.utils.patients import add_active_patients
+
+LINK = re.compile(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)")
+NEW_STAFF, PATIENT, GROUP = 3003, 1001, -100500
+
+
+async def test_a_stranger_is_told_their_id_for_the_operator(bot, fake_bot_api):
+    stranger = fake_bot_api.add_user(4242, "Eve")
+    stranger.send_text("/start")
+    answer = await fake_bot_api.next_message(4242, contains="ask your clinic for an invite link")
+    assert "give them this id to be added as staff: 4242" in answer.text
+
+
+async def invited(server, role: str) -> str:
+    admin = server.user(ADMIN_ID)
+    admin.send_text(f"/invite_staff {role}")
+    answer = await server.next_message(ADMIN_ID, contains=f"new {role}")
+    return LINK.search(answer.text).group(1)
+
+
+async def test_an_admin_invites_staff_who_then_work_and_can_be_removed(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    token = await invited(server, "coordinator")
+    cleo = server.add_user(NEW_STAFF, "Cleo")
+    cleo.send_text(f"/start {token}")
+    welcome = await server.next_message(NEW_STAFF, contains="you are now clinic staff")
+    assert "as coordinator" in welcome.text and "/enroll" in welcome.text
+    await server.next_message(ADMIN_ID, contains="Cleo joined as coordinator")
+    cleo.send_text("/enroll MRN9 Ann")
+    await server.next_message(NEW_STAFF, contains="t.me/")
+
+    # The link was single-use; a coordinator may not invite or list staff.
+    other = server.add_user(3004, "Mal")
+    other.send_text(f"/start {token}")
+    await server.next_message(3004, contains="already been used")
+    cleo.send_text("/invite_staff admin")
+    await server.next_message(NEW_STAFF, contains="Your role does not include that command")
+    assert [m.telegram_user_id for m in bot.all(StaffMember)] == [NEW_STAFF]
+
+    server.user(ADMIN_ID).send_text("/staff")
+    listing = await server.next_message(ADMIN_ID, contains="Clinic staff (2)")
+    assert f"{ADMIN_ID} · admin (ADMIN_TELEGRAM_IDS)" in listing.text
+    assert f"Cleo · {NEW_STAFF} · coordinator" in listing.text
+
+    server.user(ADMIN_ID).send_text("/remove_staff @cleo")
+    question = await server.next_message(ADMIN_ID, contains="Remove Cleo")
+    server.user(ADMIN_ID).press(question, button_text="Keep")
+    await server.wait_for(
+        lambda: "Nothing was changed" in server.message(ADMIN_ID, question.message_id).text
+    )
+    server.user(ADMIN_ID).send_text(f"/remove_staff {NEW_STAFF}")
+    question = await server.next_message(ADMIN_ID, contains="Remove Cleo")
+    server.user(ADMIN_ID).press(question, button_text="Remove")
+    await server.next_message(NEW_STAFF, contains="no longer clinic staff")
+    cleo.send_text("/enroll MRN10")
+    await server.next_message(NEW_STAFF, contains="ask your clinic for an invite link")
+    assert not bot.all(StaffMember)[0].active
+    actions = [e.action for e in bot.all(AuditEvent)]
+    for action in ("invite_staff", "staff_joined", "remove_staff", "refused:enroll"):
+        assert action in actions, action
+
+
+async def test_admins_from_the_environment_and_oneself_cannot_be_removed(bot, fake_bot_api):
+    admin = fake_bot_api.add_user(ADMIN_ID, "Dana", started=True)
+    admin.send_text(f"/remove_staff {ADMIN_ID}")
+    await fake_bot_api.next_message(ADMIN_ID, contains="ADMIN_TELEGRAM_IDS")
+    admin.send_text("/remove_staff @nobody")
+    await fake_bot_api.next_message(ADMIN_ID, contains="No staff member '@nobody'")
+    admin.send_text("/invite_staff janitor")
+    await fake_bot_api.next_message(ADMIN_ID, contains="Usage: /invite_staff")
+
+
+async def test_a_patient_cannot_become_staff(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT], infusion=False)
+    token = await invited(server, "clinician")
+    server.user(PATIENT).send_text(f"/start {token}")
+    await server.next_message(PATIENT, contains="cannot also be clinic staff")
+    assert bot.all(StaffMember) == []
+
+
+async def test_alerts_are_numbered_and_ack_takes_the_number_in_the_group(fake_bot_api, tmp_path):
+    server = fake_bot_api
+    group = server.add_group(GROUP, "Staff")
+    bot = await start_bot(server, tmp_path, env={"STAFF_ALERT_CHAT_ID": str(GROUP)})
+    try:
+        admin = server.add_user(ADMIN_ID, "Dana", started=True)
+        add_active_patients(bot, [PATIENT], infusion=False)
+        server.user(PATIENT).send_text("my back hurts")
+        [alert] = await server.wait_for(lambda: bot.all(Alert))
+        message = await server.next_message(GROUP, contains=f"Review alert #{alert.id}")
+        stranger = server.add_user(4242, "Eve")
+        group.send_text(stranger, f"/ack {alert.id}")
+        group.send_text(admin, "/ack 999")
+        await server.next_message(GROUP, contains="There is no alert #999")
+        assert bot.all(Alert)[0].acknowledged_at is None  # the stranger changed nothing
+        group.send_text(admin, f"/ack #{alert.id}")
+        await server.next_message(GROUP, contains="Acknowledged. Thank you.")
+        await server.wait_for(
+            lambda: "Acknowledged by Dana" in server.message(GROUP, message.message_id).text
+        )
+        admin.send_text(f"/ack {alert.id}")
+        again = await server.next_message(ADMIN_ID, contains="Already acknowledged by Dana")
+        assert "at " in again.text
+    finally:
+        await bot.stop()
