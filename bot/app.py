@@ -21,7 +21,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.protocol import Protocol
 from bot.delivery.processor import ChatOrderedProcessor
-from bot.handlers import coordinator, patient, staff
+from bot.handlers import coordinator, patient, staff, views
 from bot.runtime import RUNTIME_KEY, Runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ CHECK_IN_BUTTONS = r"^[atdsbn]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
 REMOVE_STAFF_BUTTONS = r"^r:"
+VIEW_BUTTONS = r"^v:"
 
 
 def build_application(
@@ -80,6 +81,10 @@ def add_handlers(application: Application) -> None:
         "invite_staff": staff.invite_staff,
         "staff": staff.staff_list,
         "remove_staff": staff.remove_staff,
+        "alerts": views.alerts,
+        "patients": views.patients,
+        "patient": views.patient,
+        "audit": views.audit,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=messages_only))
@@ -92,6 +97,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(staff.on_remove_staff, pattern=REMOVE_STAFF_BUTTONS)
     )
+    application.add_handler(CallbackQueryHandler(views.on_page, pattern=VIEW_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

@@ -34,6 +34,7 @@ class Action(StrEnum):
     CONSENT = "c"  # consent yes (1) or no (0) for an invite
     ACKNOWLEDGE = "k"  # acknowledge an alert
     REMOVE_STAFF = "r"  # confirm (1) or cancel (0) removing a staff member
+    VIEW = "v"  # a page of a staff view: "v:<page>:<view>:<filter>"
 
 
 class BadCallback(ValueError):
@@ -174,6 +175,23 @@ def remove_staff_keyboard(member_id: int) -> Keyboard:
             _button(texts.KEEP_BUTTON, Callback(Action.REMOVE_STAFF, member_id, index=0)),
         ]
     ]
+
+
+def acknowledge_buttons(alert_ids: list[int]) -> Keyboard:
+    """Acknowledge buttons for a list of alerts, five to a row."""
+    buttons = [_button(f"✅ #{n}", Callback(Action.ACKNOWLEDGE, n)) for n in alert_ids]
+    return [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+
+
+def pager(view: str, page: int, pages: int, filter_index: int) -> Keyboard:
+    """Previous / Next under a paged staff view (nothing when it fits one page)."""
+    previous, following = texts.VIEW_BUTTONS
+    row = []
+    if page > 0:
+        row.append(_button(previous, Callback(Action.VIEW, page - 1, view, filter_index)))
+    if page + 1 < pages:
+        row.append(_button(following, Callback(Action.VIEW, page + 1, view, filter_index)))
+    return [row] if row else []
 
 
 def acknowledge_keyboard(alert_id: int) -> Keyboard:

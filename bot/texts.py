@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -407,3 +407,141 @@ def unreachable_patients(description: str, refs: list[str]) -> str:
     lines += [f"• {ref}" for ref in refs]
     lines.append("Messages to them cannot be delivered (bot blocked or account deleted).")
     return "\n".join(lines)
+
+
+# Staff views
+STATUS_MARKS = {
+    "answered": "✓",
+    "partial": "◐",
+    "interrupted": "⛔",
+    "missed": "✗",
+    "cancelled": "–",
+}
+NO_INFUSION_YET = "No infusion recorded yet."
+PATIENTS_USAGE = "Usage: /patients [silent|alerts]"
+PATIENT_USAGE = "Usage: /patient <ref>"
+AUDIT_USAGE = "Usage: /audit [ref]"
+VIEW_BUTTONS = ("‹ Previous", "Next ›")
+
+
+MESSAGE_LIMIT = 4000  # Telegram takes 4096 characters
+
+
+def fit(text: str) -> str:
+    """A text cut to what one Telegram message holds."""
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 2] + "\n…"
+
+
+def age(elapsed: timedelta) -> str:
+    """How long ago, briefly: "5 min", "2 h 5 min", "3 d 4 h"."""
+    minutes = max(0, int(elapsed.total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h ago" if hours else f"{days} d ago"
+    if hours:
+        return f"{hours} h {minutes} min ago" if minutes else f"{hours} h ago"
+    return f"{minutes} min ago"
+
+
+def open_alert_line(number: int, severity: str, who: str, rule: str, elapsed: timedelta) -> str:
+    """One open alert in /alerts."""
+    mark = SEVERITY_HEADINGS.get(severity, severity).split()[0]
+    return f"#{number} {mark} {severity} · {who} · {rule} · {age(elapsed)}"
+
+
+def open_alerts(total: int, page: int, pages: int, lines: list[str]) -> str:
+    """/alerts."""
+    if not total:
+        return "No open alerts."
+    heading = f"Open alerts: {total}, oldest first" + (
+        f" · page {page + 1} of {pages}" if pages > 1 else ""
+    )
+    return "\n".join([heading, *lines, "Tap a number to acknowledge it, or send /ack <number>."])
+
+
+def patient_line(
+    who: str, status: str, since: timedelta | None, answered: int, sent: int, alerts: int
+) -> str:
+    """One patient in /patients."""
+    last = f"last answer {age(since)}" if since is not None else "no answer yet"
+    adherence = f"{answered}/{sent} answered" if sent else "nothing sent yet"
+    flags = f" · {alerts} open alert{'s' if alerts != 1 else ''}" if alerts else ""
+    return f"{who} · {status} · {last} · {adherence}{flags}"
+
+
+def patient_list(total: int, show: str, page: int, pages: int, lines: list[str]) -> str:
+    """/patients [silent|alerts]."""
+    kind = {"all": "Patients", "silent": "Silent patients", "alerts": "Patients with open alerts"}
+    heading = f"{kind[show]}: {total}" + (f" · page {page + 1} of {pages}" if pages > 1 else "")
+    if not total:
+        return f"{heading}\nNobody here."
+    return "\n".join([heading, *lines, "/patient <ref> shows one in full."])
+
+
+def patient_heading(who: str, status: str, consent_at: datetime | None, tz: ZoneInfo) -> str:
+    """First line of /patient."""
+    joined = f" · consented {format_time(consent_at, tz)}" if consent_at else ""
+    return f"{who} · {status}{joined}"
+
+
+def infusion_heading(
+    number: int, count: int, started: datetime, dose: str | None, tz: ZoneInfo
+) -> str:
+    """An infusion in /patient."""
+    given = f", {dose}" if dose else ""
+    return f"\nInfusion {number} of {count}: {format_time(started, tz)}{given}"
+
+
+def pain_trend(chart: str, band: str | None) -> str:
+    """Pain against baseline as a compact chart, with the best response band."""
+    best = f" (best: {band} response)" if band and band != "none" else ""
+    return f"Pain against baseline: {chart}{best}"
+
+
+def check_in_states(rows: list[tuple[str, str, datetime]], tz: ZoneInfo) -> str:
+    """Each check-in of an infusion with its state; pending ones with their due time."""
+    parts = []
+    for title, status, due in rows:
+        mark = STATUS_MARKS.get(status)
+        parts.append(f"{title} {mark}" if mark else f"{title} ({status}, {format_time(due, tz)})")
+    return "Check-ins: " + " · ".join(parts)
+
+
+def follow_up_state(reduced: bool, missed: int, sent: int) -> str:
+    """The follow-up's state and adherence."""
+    kind = "safety questions only (relief wore off)" if reduced else "full"
+    adherence = f"{sent - missed}/{sent} answered, {missed} missed" if sent else "nothing sent yet"
+    return f"Follow-up: {kind} · {adherence}"
+
+
+def summary_alert_line(
+    number: int, severity: str, rule: str, elapsed: timedelta, acknowledged: bool
+) -> str:
+    """An alert in /patient."""
+    state = "acknowledged" if acknowledged else "OPEN"
+    return f"#{number} {severity} · {rule} · {age(elapsed)} · {state}"
+
+
+def audit_line(
+    at: datetime,
+    actor: int | None,
+    action: str,
+    ref: str | None,
+    detail: str | None,
+    tz: ZoneInfo,
+) -> str:
+    """One audit entry."""
+    parts = [format_time(at, tz), f"by {actor}" if actor is not None else "by the bot", action]
+    parts += [p for p in (ref, detail) if p]
+    return " · ".join(parts)
+
+
+def audit_trail(ref: str | None, lines: list[str]) -> str:
+    """/audit [ref]."""
+    heading = f"Audit of {ref}" if ref else "Audit"
+    if not lines:
+        return f"{heading}: nothing recorded."
+    return "\n".join([f"{heading}, newest first ({len(lines)}):", *lines])

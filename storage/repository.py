@@ -507,12 +507,15 @@ def next_wakeup(session: Session) -> datetime | None:
             )
         ).one(),
     ]
-    moments = [_as_utc(c) for c in candidates if c is not None]
+    moments = [as_utc(c) for c in candidates if c is not None]
     return min(moments) if moments else None
 
 
-def _as_utc(value: Any) -> datetime:
-    # Aggregates bypass the column type, so SQLite hands back a naive datetime or a string.
+def as_utc(value: Any) -> datetime:
+    """An aggregate's datetime as aware UTC.
+
+    Aggregates bypass the column type, so SQLite hands back a naive datetime or a string.
+    """
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return UTCDateTime().process_result_value(value, None)
@@ -619,7 +622,7 @@ def last_answer_at(session: Session, patient_id: int) -> datetime | None:
     latest = session.exec(
         select(func.max(Answer.answered_at)).join(CheckIn).where(CheckIn.patient_id == patient_id)
     ).one()
-    return _as_utc(latest) if latest is not None else None
+    return as_utc(latest) if latest is not None else None
 
 
 def earlier_answers(session: Session, check_in: CheckIn, baseline_step: str | None) -> list[dict]:
@@ -840,7 +843,7 @@ def next_outbox_attempt(session: Session, after: datetime) -> datetime | None:
             OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > after
         )
     ).one()
-    return _as_utc(moment) if moment is not None else None
+    return as_utc(moment) if moment is not None else None
 
 
 def pending_group_message(session: Session, chat_id: int, group_key: str) -> OutboxMessage | None:

@@ -31,3 +31,23 @@ def response_band(percent: float | None) -> str:
     if percent >= MODERATE_PERCENT:
         return "moderate"
     return "none"
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], top: float = 10.0) -> str:
+    """Values on a 0-`top` scale as a line of block characters, one a value."""
+    steps = len(BARS) - 1
+    return "".join(BARS[max(0, min(steps, round(v / top * steps)))] for v in values)
+
+
+def trend(baseline: float | None, values: list[float]) -> str:
+    """A compact text chart: the baseline, a bar for each later value, the latest value.
+
+    For example `6 ▇▅▃▂▃▅ 5`; "?" stands for a missing baseline.
+    """
+    start = f"{baseline:g}" if baseline is not None else "?"
+    if not values:
+        return f"{start} (no answer since)"
+    return f"{start} {sparkline(values)} {values[-1]:g}"
