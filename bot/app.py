@@ -32,6 +32,7 @@ CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
 REMOVE_STAFF_BUTTONS = r"^r:"
 VIEW_BUTTONS = r"^v:"
+CHANGE_BUTTONS = r"^p:"
 
 
 def build_application(
@@ -81,6 +82,9 @@ def add_handlers(application: Application) -> None:
         "invite_staff": staff.invite_staff,
         "staff": staff.staff_list,
         "remove_staff": staff.remove_staff,
+        "pause": coordinator.pause,
+        "resume": coordinator.resume,
+        "discharge": coordinator.discharge,
         "alerts": views.alerts,
         "patients": views.patients,
         "patient": views.patient,
@@ -98,6 +102,7 @@ def add_handlers(application: Application) -> None:
         CallbackQueryHandler(staff.on_remove_staff, pattern=REMOVE_STAFF_BUTTONS)
     )
     application.add_handler(CallbackQueryHandler(views.on_page, pattern=VIEW_BUTTONS))
+    application.add_handler(CallbackQueryHandler(coordinator.on_change, pattern=CHANGE_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

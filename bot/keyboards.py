@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot import texts
@@ -35,6 +36,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "k"  # acknowledge an alert
     REMOVE_STAFF = "r"  # confirm (1) or cancel (0) removing a staff member
     VIEW = "v"  # a page of a staff view: "v:<page>:<view>:<filter>"
+    CHANGE = "p"  # pause/resume/discharge a patient: "p:<patient>:<change>:<yes>:<until>"
 
 
 class BadCallback(ValueError):
@@ -173,6 +175,17 @@ def remove_staff_keyboard(member_id: int) -> Keyboard:
         [
             _button(texts.REMOVE_BUTTON, Callback(Action.REMOVE_STAFF, member_id, index=1)),
             _button(texts.KEEP_BUTTON, Callback(Action.REMOVE_STAFF, member_id, index=0)),
+        ]
+    ]
+
+
+def confirm_change_keyboard(patient_id: int, change: str, until: datetime | None) -> Keyboard:
+    """Yes / No under a pause, resume or discharge question (the pause's end rides along)."""
+    end = int(until.timestamp()) if until else -1
+    return [
+        [
+            _button(texts.YES_BUTTON, Callback(Action.CHANGE, patient_id, change, 1, end)),
+            _button(texts.NO_BUTTON, Callback(Action.CHANGE, patient_id, change, 0, end)),
         ]
     ]
 

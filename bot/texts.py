@@ -409,6 +409,55 @@ def unreachable_patients(description: str, refs: list[str]) -> str:
     return "\n".join(lines)
 
 
+# Pause, resume, discharge
+YES_BUTTON, NO_BUTTON = "Yes", "No"
+PAUSE_USAGE = "Usage: /pause <ref> [YYYY-MM-DD [HH:MM]] (until then; without a date, until /resume)"
+RESUME_USAGE = "Usage: /resume <ref>"
+DISCHARGE_USAGE = "Usage: /discharge <ref>"
+CHANGE_QUESTIONS = {
+    "pause": "Pause {ref}'s check-ins{until}? Nothing is sent meanwhile; check-ins whose time"
+    " passes are skipped. The patient is told, and can still write to the clinic here.",
+    "resume": "Resume {ref}'s check-ins? Those whose window is still open are sent.",
+    "discharge": "Discharge {ref}? Every check-in still to come is cancelled and the patient is"
+    " told their follow-up has ended. This cannot be undone here.",
+}
+CHANGED = {
+    "pause": "{ref} is paused.",
+    "resume": "{ref} is active again.",
+    "discharge": "{ref} is discharged.",
+}
+PATIENT_TOLD = {
+    "pause": "Your clinic has paused your check-ins{until}. If something is wrong, you can"
+    " still write to the clinic team here.",
+    "resume": "Your check-ins have started again. Thank you.",
+    "discharge": "Your follow-up with {clinic} has ended, so I will not send you more"
+    " check-ins. Thank you for answering them. If you have a problem, please contact the"
+    " clinic directly.",
+}
+
+
+def confirm_change(change: str, ref: str, until: datetime | None, tz: ZoneInfo) -> str:
+    """The question before /pause, /resume or /discharge takes effect."""
+    end = f" until {format_time(until, tz)}" if until else ""
+    return CHANGE_QUESTIONS[change].format(ref=ref, until=end)
+
+
+def cannot_change(change: str, ref: str, status: str) -> str:
+    """A change that does not fit the patient's status."""
+    return f"{ref} is {status}, so they cannot be {change}d now. Nothing was changed."
+
+
+def changed(change: str, ref: str) -> str:
+    """The answer once a change is made."""
+    return CHANGED[change].format(ref=ref)
+
+
+def patient_told_of_change(change: str, until: datetime | None, tz: ZoneInfo, clinic: str) -> str:
+    """What the patient reads about a pause, a resume or a discharge."""
+    end = f" until {format_time(until, tz)}" if until else ""
+    return PATIENT_TOLD[change].format(until=end, clinic=clinic)
+
+
 # Staff views
 STATUS_MARKS = {
     "answered": "✓",

@@ -93,6 +93,7 @@ class Patient(SQLModel, table=True):
     status: PatientStatus = _status(PatientStatus.INVITED)
     consent_at: datetime | None = _at()
     consent_version: str | None = None
+    paused_until: datetime | None = _at()  # a pause with an end resumes by itself then
     enrolled_by: int = _telegram_id()
     created_at: datetime = _required_at()
 

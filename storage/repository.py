@@ -318,6 +318,35 @@ def add_clinic_baseline(
     return check_in
 
 
+def cancel_unfinished(session: Session, patient_id: int) -> int:
+    """Cancel every check-in of the patient not yet finished; returns how many."""
+    rows = session.exec(
+        select(CheckIn).where(
+            CheckIn.patient_id == patient_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN)
+        )
+    )
+    count = 0
+    for check_in in rows:
+        check_in.status = CheckInStatus.CANCELLED
+        count += 1
+    return count
+
+
+def pauses_ending(session: Session, now: datetime, limit: int) -> list[Patient]:
+    """Paused patients whose pause has an end that has come."""
+    return list(
+        session.exec(
+            select(Patient)
+            .where(
+                Patient.status == PatientStatus.PAUSED,
+                col(Patient.paused_until).is_not(None),
+                Patient.paused_until <= now,
+            )
+            .limit(limit)
+        )
+    )
+
+
 def check_ins_of(session: Session, infusion_id: int) -> list[CheckIn]:
     """An infusion's check-ins in due order."""
     return list(

@@ -90,6 +90,27 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
     return InfusionArgs(ref, started_at, dose, readings)
 
 
+LONGEST_PAUSE = timedelta(days=366)
+
+
+def pause_end(words: list[str], now: datetime, tz: ZoneInfo) -> datetime | None:
+    """An optional end of a pause: `YYYY-MM-DD [HH:MM]` on the clinic's clock (default 09:00)."""
+    if not words:
+        return None
+    if (
+        len(words) > 2
+        or not _DATE.match(words[0])
+        or (len(words) == 2 and not _TIME.match(words[1]))
+    ):
+        raise ParseError("the end of the pause must be a date, YYYY-MM-DD, and maybe a time, HH:MM")
+    end = _local(words[0], words[1] if len(words) == 2 else "09:00", tz)
+    if end <= now:
+        raise ParseError("the end of the pause must be in the future")
+    if end - now > LONGEST_PAUSE:
+        raise ParseError("a pause can last a year at most")
+    return end
+
+
 def _local(day: str, clock: str, tz: ZoneInfo) -> datetime:
     try:
         hours, minutes = (int(p) for p in clock.split(":"))

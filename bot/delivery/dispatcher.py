@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.runtime import Runtime
-from bot.services import alerts, checkins
+from bot.services import alerts, checkins, patients
 from storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ STEPS: tuple[Step, ...] = (
     checkins.remind_due,
     alerts.escalate_due,
     checkins.relay_held_back,
+    patients.resume_due,
     _purge,
 )
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.core import parsing
-from bot.handlers.common import reply, staff_command
-from bot.roles import COORDINATORS, Role
+from bot.handlers.common import answer_query, decode_callback, reply, runtime_of, staff_command
+from bot.roles import COORDINATORS, Role, role_of
 from bot.runtime import Runtime
-from bot.services import enrolment, infusions
+from bot.services import enrolment, infusions, messages, patients
+from bot.services.messages import Purpose
+from storage import repository as repo
 
 
 @staff_command(COORDINATORS)
@@ -72,3 +76,74 @@ async def infusion(
         reply(rt, update, answer, session)
     if recorded:
         rt.wake_dispatcher()
+
+
+@staff_command(COORDINATORS)
+async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
+    """/pause <ref> [date [time]]: no check-ins until then (or /resume); asks first."""
+    args = context.args or []
+    try:
+        ref = parsing.clinic_ref(args[0]) if args else None
+        until = parsing.pause_end(args[1:], rt.clock.now(), rt.settings.clinic_timezone)
+    except parsing.ParseError as exc:
+        reply(rt, update, f"{exc}.\n\n{texts.PAUSE_USAGE}")
+        return
+    _ask(update, rt, patients.Change.PAUSE, ref, until, texts.PAUSE_USAGE)
+
+
+@staff_command(COORDINATORS)
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
+    """/resume <ref>: check-ins again; asks first."""
+    _ask(update, rt, patients.Change.RESUME, _only_ref(context), None, texts.RESUME_USAGE)
+
+
+@staff_command(COORDINATORS)
+async def discharge(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/discharge <ref>: the follow-up ends, the patient is told; asks first."""
+    _ask(update, rt, patients.Change.DISCHARGE, _only_ref(context), None, texts.DISCHARGE_USAGE)
+
+
+def _only_ref(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    args = context.args or []
+    try:
+        return parsing.clinic_ref(args[0]) if len(args) == 1 else None
+    except parsing.ParseError:
+        return None
+
+
+def _ask(update: Update, rt: Runtime, change, ref: str | None, until, usage: str) -> None:
+    if ref is None:
+        reply(rt, update, usage)
+        return
+    with rt.session() as session:
+        question, keyboard = patients.ask(rt, session, change, ref, until)
+        chat_id = update.effective_chat.id
+        messages.send(session, rt.clock.now(), chat_id, question, Purpose.REPLY, keyboard)
+
+
+async def on_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes / No under a pause, resume or discharge question; the role is checked again."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    try:
+        change = patients.Change(callback.question_id)
+    except ValueError:
+        await answer_query(query, texts.STALE_BUTTON)
+        return
+    until = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
+    with rt.session() as session:
+        now, actor = rt.clock.now(), query.from_user.id
+        if role_of(rt, session, actor) not in COORDINATORS:
+            repo.audit(session, actor=actor, action=f"refused:{change.value}", now=now)
+            answer = texts.NOT_YOUR_ROLE
+        elif callback.index != 1:
+            answer = texts.REMOVAL_CANCELLED
+        else:
+            answer = patients.apply(rt, session, now, actor, callback.record_id, change, until)
+        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+    rt.wake_dispatcher()  # a resumed patient's open check-ins go out now
+    await answer_query(query)

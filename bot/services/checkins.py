@@ -555,10 +555,11 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
     for check_in_id in repo.expired_check_in_ids(session, now, limit):
         check_in = repo.get_check_in(session, check_in_id)
         answers = repo.answers_of(session, check_in_id)
+        patient = repo.get_patient(session, check_in.patient_id)
         if answers:
             status = CheckInStatus.PARTIAL
-        elif check_in.infusion_id is None:
-            status = CheckInStatus.CANCELLED
+        elif check_in.infusion_id is None or patient.status != PatientStatus.ACTIVE:
+            status = CheckInStatus.CANCELLED  # a report, or skipped while paused or stopped
         else:
             status = CheckInStatus.MISSED
         message_id = check_in.message_id
@@ -566,7 +567,6 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
         if check_in is None:
             continue
         closed += 1
-        patient = repo.get_patient(session, check_in.patient_id)
         if message_id is not None and patient.status == PatientStatus.ACTIVE:
             messages.clear(session, now, patient.chat_id, message_id)
         if status is CheckInStatus.MISSED or check_in.infusion_id is None:

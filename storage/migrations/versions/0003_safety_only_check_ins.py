@@ -1,4 +1,4 @@
-"""Check-ins reduced to their safety part after relief wore off; who acknowledged, by name
+"""Check-ins reduced to their safety part; who acknowledged, by name; pauses with an end
 
 Revision ID: 0003
 Revises: 0002
@@ -24,10 +24,14 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.add_column(sa.Column("acknowledged_name", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("patient", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("patient", schema=None) as batch_op:
+        batch_op.drop_column("paused_until")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_column("acknowledged_name")
     with op.batch_alter_table("checkin", schema=None) as batch_op:
