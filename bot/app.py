@@ -21,8 +21,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.protocol import Protocol
 from bot.delivery.processor import ChatOrderedProcessor
-from bot.handlers import coordinator, patient, staff, views
+from bot.handlers import coordinator, menus, patient, staff, views
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.services.readiness import announce_warnings
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,18 @@ def build_application(
         # httpcore checks every idle pooled connection on each request: keep the pool
         # near what runs at once (the sender's MAX_IN_FLIGHT plus button answers).
         .connection_pool_size(CONNECTIONS)
+        .post_init(on_start)
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime
     add_handlers(application)
     return application
+
+
+async def on_start(application: Application) -> None:
+    """Once connected: warn the operator of what needs fixing, and publish the menus."""
+    announce_warnings(application.bot_data[RUNTIME_KEY])
+    await menus.publish_all(application)
 
 
 def add_handlers(application: Application) -> None:

@@ -25,7 +25,8 @@ def describe_protocol(protocol: Protocol) -> str:
         f"Protocol: {protocol.name}, version {protocol.version} ({protocol.source})",
         f"  approved by: {approval}",
         f"  quiet hours: {protocol.quiet_start:%H:%M}-{protocol.quiet_end:%H:%M} patient time;"
-        f" unacknowledged emergency/urgent alerts escalate after {protocol.escalate_after}",
+        " unacknowledged alerts escalate to the admins after "
+        + ", ".join(f"{d} ({s.value})" for s, d in protocol.escalate_after.items()),
         "  contacts: "
         + "; ".join(f"{name} {value or '(not set)'}" for name, value in protocol.contacts.items()),
         "",

@@ -252,6 +252,11 @@ def setup_warnings(warnings: list[str]) -> str:
     return "\n".join(lines)
 
 
+def also_alert(number: int, severity: str, rule: str, summary: str) -> str:
+    """A further rule the same answer set off, under the most severe one."""
+    return f"Also #{number} ({severity}): {rule}: {summary}"
+
+
 def acknowledged_line(who: str, at: datetime, tz: ZoneInfo) -> str:
     """Appended to every copy of an alert once someone acknowledges it."""
     return f"✅ Acknowledged by {who} at {format_time(at, tz)}"

@@ -73,6 +73,13 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
+ESCALATING = (Severity.EMERGENCY, Severity.URGENT)
+DEFAULT_ESCALATION = {
+    Severity.EMERGENCY: Duration(seconds=5 * 60),
+    Severity.URGENT: Duration(seconds=30 * 60),
+}
+
+
 @dataclass(frozen=True)
 class Option:
     """One answer a patient can tap: a stored code and the label shown."""
@@ -272,7 +279,7 @@ class Protocol:
     contacts: Mapping[str, str]
     quiet_start: time
     quiet_end: time
-    escalate_after: Duration
+    escalate_after: Mapping[Severity, Duration]
     safety_part: tuple[str, ...] = ()
     baseline_until: Duration = field(default_factory=lambda: Duration(seconds=30 * 60))
     source: str = field(default="", compare=False)
@@ -422,13 +429,23 @@ class _ProtocolReader:
             contacts=contacts,
             quiet_start=self.clock_time(quiet, "start", "schedule.quiet_hours"),
             quiet_end=self.clock_time(quiet, "end", "schedule.quiet_hours"),
-            escalate_after=self.duration(alerts, "escalate_after", "alerts", required=False)
-            or Duration(seconds=30 * 60),
+            escalate_after=self.read_escalation(alerts),
             safety_part=self.question_ids(follow_up, "safety_part", "follow_up", questions),
             baseline_until=self.duration(follow_up, "baseline_until", "follow_up", required=False)
             or Duration(seconds=30 * 60),
             source=self.source,
         )
+
+    def read_escalation(self, alerts: dict) -> dict[Severity, Duration]:
+        """Per severity (emergency, urgent): when an unacknowledged alert goes to the admins."""
+        key = "alerts.escalate_after"
+        table = self.table(alerts.get("escalate_after", {}), key)
+        self.unknown_keys(table, {s.value for s in ESCALATING}, key)
+        return {
+            severity: self.duration(table, severity.value, key, required=False)
+            or DEFAULT_ESCALATION[severity]
+            for severity in ESCALATING
+        }
 
     def question_ids(self, table: dict, name: str, key: str, questions: dict) -> tuple[str, ...]:
         ids = self.get(table, name, key, list, [])

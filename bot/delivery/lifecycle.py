@@ -17,7 +17,6 @@ from bot.delivery.inbox import LONG_POLL_SECONDS, Inbox
 from bot.delivery.pacing import SendLimits
 from bot.delivery.sender import Sender
 from bot.runtime import RUNTIME_KEY, Runtime
-from bot.services.readiness import announce_warnings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,8 @@ class RunningBot:
         await self.application.initialize()
         await self.application.start()
         await self.inbox.replay_unhandled()
-        announce_warnings(self.runtime)
+        if self.application.post_init is not None:  # as run_polling would
+            await self.application.post_init(self.application)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="sender"),
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handlers import menus
 from bot.handlers.common import (
     answer_query,
     decode_callback,
@@ -36,15 +37,17 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_private(update):
         return
     rt, user_id, chat_id = runtime_of(context), update.effective_user.id, update.effective_chat.id
-    with rt.session() as session:
-        now = rt.clock.now()
-        if context.args:
+    if context.args:
+        with rt.session() as session:
             name = update.effective_user.first_name
-            enrolment.open_invite(rt, session, now, user_id, chat_id, context.args[0], name)
-            return
+            token = context.args[0]
+            enrolment.open_invite(rt, session, rt.clock.now(), user_id, chat_id, token, name)
+        await menus.publish_for(context.bot, rt, user_id)  # a staff link changes the menu
+        return
+    with rt.session() as session:
         patient = repo.patient_by_telegram_id(session, user_id)
         if patient is not None and patient.status == PatientStatus.ACTIVE:
-            checkins.resume(rt, session, now, patient)
+            checkins.resume(rt, session, rt.clock.now(), patient)
             return
         role = role_of(rt, session, user_id)
         reply(rt, update, texts.help_for(role) if role else texts.stranger(user_id), session)

@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handlers import menus
 from bot.handlers.common import (
     answer_query,
     decode_callback,
@@ -19,6 +20,7 @@ from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import Runtime
 from bot.services import alerts, messages, patients, staff
 from bot.services.messages import Purpose
+from storage import repository as repo
 
 
 async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,4 +150,7 @@ async def on_remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             rt, session, now, query.from_user.id, callback.record_id, callback.index == 1
         )
         messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+        member = repo.get_staff_member(session, callback.record_id)
+    if member is not None:
+        await menus.publish_for(context.bot, rt, member.telegram_user_id)
     await answer_query(query)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import keyboards, texts
-from bot.core.protocol import Missed, MissedInARow, ReliefLost, Severity, Words
+from bot.core.protocol import ESCALATING, Missed, MissedInARow, ReliefLost, Severity, Words
 from bot.core.rules import Match
 from bot.runtime import Runtime
 from bot.services import messages
@@ -26,7 +26,6 @@ UNREACHABLE_RULE = "patient_unreachable"
 GROUPED_RULES = frozenset({UNREACHABLE_RULE})
 GROUP_WAIT = timedelta(seconds=10)
 STAFF_GROUP_SETTING = "staff_alert_chat_id"
-ESCALATING = (Severity.EMERGENCY, Severity.URGENT)
 PATIENT_TEXT_BY_SEVERITY = {
     Severity.EMERGENCY: "emergency",
     Severity.URGENT: "urgent",
@@ -59,7 +58,7 @@ def raise_alerts(
             description=match.rule.description,
             summary=match.summary,
             now=now,
-            escalate_at=rt.protocol.escalate_after.after(now, rt.settings.clinic_timezone)
+            escalate_at=rt.protocol.escalate_after[severity].after(now, rt.settings.clinic_timezone)
             if severity in ESCALATING
             else None,
         )
@@ -67,9 +66,49 @@ def raise_alerts(
             created.append(alert)
             log.info("alert %s raised: rule %s, patient %s", alert.id, match.rule.id, patient_id)
     _tell_patient(rt, session, now, created)
-    for alert in created:
+    grouped = [a for a in created if a.rule_id in GROUPED_RULES]
+    for alert in grouped:
         notify_staff(rt, session, now, alert)
+    together = [a for a in created if a.rule_id not in GROUPED_RULES]
+    if together:
+        notify_staff_together(rt, session, now, together)
     return created
+
+
+def notify_staff_together(
+    rt: Runtime, session: Session, now: datetime, alerts: list[Alert]
+) -> None:
+    """One staff message for every rule one answer set off, headed by the most severe.
+
+    Acknowledging it (by its button or by any of its numbers) acknowledges them all.
+    """
+    alerts = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
+    head = alerts[0]
+    text = carried_text(rt, session, alerts)
+    for chat_id in staff_chats(rt, session):
+        messages.send(
+            session,
+            now,
+            chat_id,
+            text,
+            Purpose.ALERT,
+            keyboards.acknowledge_keyboard(head.id),
+            silent=all(a.severity == Severity.REVIEW for a in alerts),
+            alert_id=head.id,
+            carries=[a.id for a in alerts],
+        )
+
+
+def carried_text(rt: Runtime, session: Session, alerts: list[Alert]) -> str:
+    """The text of a staff message carrying these alerts: one, one answer's, or a group."""
+    if len(alerts) == 1:
+        return alert_text(rt, session, alerts[0])
+    if all(a.rule_id in GROUPED_RULES for a in alerts):
+        text, _ = grouped_notice(rt, session, [a.id for a in alerts])
+        return text
+    head, *rest = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
+    also = tuple(texts.also_alert(a.id, a.severity, a.description, a.summary) for a in rest)
+    return alert_text(rt, session, head, also)
 
 
 def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Alert]) -> None:
@@ -175,8 +214,9 @@ def escalation_chats(rt: Runtime, session: Session) -> list[int]:
     return sorted(set(rt.settings.admin_ids) | admins)
 
 
-def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
-    """The staff message for an alert, with its acknowledgement if there is one."""
+def alert_text(rt: Runtime, session: Session, alert: Alert, also: tuple[str, ...] = ()) -> str:
+    """The staff message for an alert (with `also` lines for further rules the same answer
+    set off), and its acknowledgement if there is one."""
     patient = repo.get_patient(session, alert.patient_id)
     check_in = repo.get_check_in(session, alert.check_in_id) if alert.check_in_id else None
     step_title = (
@@ -201,6 +241,7 @@ def alert_text(rt: Runtime, session: Session, alert: Alert) -> str:
     )
     if rule is not None and isinstance(rule.condition, ReliefLost):
         text += "\n" + texts.FOLLOW_UP_REDUCED
+    text = "\n".join([text, *also])
     if alert.acknowledged_at is not None:
         who = acknowledger(session, alert)
         text += "\n\n" + texts.acknowledged_line(who, alert.acknowledged_at, tz)
@@ -262,10 +303,10 @@ def acknowledge(
     for copy in repo.deliveries_of(session, alert_id):
         carried = repo.alerts_sharing_message(session, copy.chat_id, copy.message_id)
         if len(carried) > 1:
-            # A grouped notice: acknowledging it acknowledges every alert it carries.
+            # One message for several alerts: acknowledging it acknowledges them all.
             for other in carried:
                 repo.acknowledge_alert(session, other.id, user_id, now, name)
-            body, _ = grouped_notice(rt, session, [a.id for a in carried])
+            body = carried_text(rt, session, [repo.get_alert(session, a.id) for a in carried])
         elif copy.kind == Purpose.ESCALATION:
             body = _escalation_text(alert, text)
         else:

@@ -56,9 +56,10 @@ def send(
     silent: bool = False,
     check_in_id: int | None = None,
     alert_id: int | None = None,
+    carries: list[int] | None = None,
 ) -> OutboxMessage:
-    """Queue a new message."""
-    return _queue(
+    """Queue a new message; `carries` lists every alert it shows when it shows several."""
+    row = _queue(
         session,
         now,
         chat_id,
@@ -70,6 +71,9 @@ def send(
         check_in_id=check_in_id,
         alert_id=alert_id,
     )
+    if carries and len(carries) > 1:
+        row.grouped_alert_ids = json.dumps(carries)
+    return row
 
 
 def send_grouped(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from storage.models import Alert, AuditEvent, StaffMember
 from tests.utils.harness import ADMIN_ID, start_bot
@@ -112,5 +113,56 @@ async def test_alerts_are_numbered_and_ack_takes_the_number_in_the_group(fake_bo
         admin.send_text(f"/ack {alert.id}")
         again = await server.next_message(ADMIN_ID, contains="Already acknowledged by Dana")
         assert "at " in again.text
+    finally:
+        await bot.stop()
+
+
+async def test_one_answer_setting_off_several_rules_is_one_staff_message(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT], infusion=False)
+    server.user(PATIENT).send_text("/report")
+    checklist = await server.next_message(PATIENT, contains="Tick all that apply")
+    server.user(PATIENT).press(checklist, button_text="☐ Seeing/hearing things")
+    await server.wait_for(
+        lambda: "Done (1 ticked)" in dict(server.message(PATIENT, checklist.message_id).buttons)
+    )
+    server.user(PATIENT).press(checklist, button_text="Done (1 ticked)")
+    severity = await server.next_message(PATIENT, contains="How severe is it")
+    server.user(PATIENT).press(severity, button_text="Severe")
+    # The Done raised a review (hallucinations, in a report); the severity raised two more
+    # (urgent: severe; review: a severe side effect), in one message headed by the urgent one.
+    message = await server.next_message(ADMIN_ID, contains="URGENT alert")
+    alerts = await server.wait_for(lambda: len(bot.all(Alert)) == 3 and bot.all(Alert))
+    assert message.text.count("Also #") == 1 and f"Also #{alerts[2].id} (review)" in message.text
+    assert sum("alert #" in t for t in server.sent_to(ADMIN_ID)) == 2
+    server.user(ADMIN_ID).send_text(f"/ack {alerts[2].id}")
+    await server.next_message(ADMIN_ID, contains="Acknowledged. Thank you.")
+    await server.wait_for(lambda: [bool(a.acknowledged_at) for a in bot.all(Alert)] == [0, 1, 1])
+
+
+async def test_an_unacknowledged_emergency_escalates_after_its_time_across_a_restart(
+    fake_bot_api, tmp_path
+):
+    server = fake_bot_api
+    bot = await start_bot(server, tmp_path)
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT], infusion=False)
+    server.user(PATIENT).send_text("I have chest pain")
+    first = await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
+    [alert] = bot.all(Alert)
+    assert alert.escalate_at == alert.created_at + timedelta(minutes=5)  # the protocol's time
+    clock = bot.clock
+    await bot.stop()
+    clock.advance(minutes=4)
+    bot = await start_bot(server, tmp_path, clock=clock)
+    try:
+        await bot.dispatch()
+        assert not any("escalated" in t for t in server.sent_to(ADMIN_ID))
+        clock.advance(minutes=1, seconds=1)
+        await bot.dispatch()
+        again = await server.next_message(ADMIN_ID, contains="Not acknowledged within 5 min")
+        assert f"EMERGENCY alert #{alert.id}" in again.text and again.message_id != first.message_id
+        assert bot.all(Alert)[0].escalated_at is not None
     finally:
         await bot.stop()

@@ -58,7 +58,8 @@ async def test_alerts_patients_and_patient_views(bot, fake_bot_api):
     admin.send_text("/patients")
     patients = await server.next_message(ADMIN_ID, contains="Patients: 25")
     assert "page 1 of 2" in patients.text
-    assert "MRN2001 · active · last answer 5 h ago · 2/2 answered · 1 open alert" in patients.text
+    # Acknowledging its message acknowledged both alerts the evening answer raised.
+    assert "MRN2001 · active · last answer 5 h ago · 2/2 answered\n" in patients.text
     admin.press(patients, button_text="Next ›")
     await server.wait_for(lambda: "MRN2025" in server.message(ADMIN_ID, patients.message_id).text)
     admin.send_text("/patients alerts")
@@ -74,7 +75,7 @@ async def test_alerts_patients_and_patient_views(bot, fake_bot_api):
     assert "Before your infusion ✓" in summary.text
     assert "Evening check-in ◐" in summary.text
     assert "Next-day check-in (pending" in summary.text
-    assert "OPEN" in summary.text
+    assert "Pain 9-10 after the infusion · 5 h ago · acknowledged" in summary.text
     admin.send_text("/patient NOPE")
     await server.next_message(ADMIN_ID, contains="No patient with reference NOPE")
     admin.send_text("/patients everyone")

@@ -7,7 +7,7 @@ from bot.core.durations import Duration
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
 
 _DURATION_LINE = re.compile(
-    r'^(\s*(?:offset|window|reminder|escalate_after)\s*=\s*)"([^"]+)"', re.M
+    r'^(\s*(?:offset|window|reminder|emergency|urgent)\s*=\s*)"([^"]+)"', re.M
 )
 _QUIET = re.compile(r'^(\s*(?:start|end)\s*=\s*)"\d{2}:\d{2}"', re.M)
 

@@ -1,0 +1,43 @@
+"""The command menu Telegram shows each person: patients', and each staff role's.
+
+Who may run a command is checked by its handler on every call; the menu only shows it.
+"""
+
+from __future__ import annotations
+
+from bot.roles import Role
+
+Menu = tuple[tuple[str, str], ...]
+
+PATIENT_MENU: Menu = (
+    ("report", "Tell the clinic about a problem now"),
+    ("help", "What I can do"),
+)
+CLINICIAN_MENU: Menu = (
+    ("alerts", "Open alerts, oldest first"),
+    ("patients", "Every patient: status, last answer, adherence"),
+    ("patient", "One patient's summary: /patient <ref>"),
+    ("ack", "Acknowledge an alert: /ack <number>"),
+    ("help", "Your commands"),
+)
+COORDINATOR_MENU: Menu = (
+    ("enroll", "Enrol a patient: /enroll <ref> [name]"),
+    ("reinvite", "A new invite link: /reinvite <ref>"),
+    ("infusion", "Record an infusion: /infusion <ref> [time] [dose]"),
+    ("pause", "Pause a patient's check-ins: /pause <ref> [date]"),
+    ("resume", "Resume a patient's check-ins: /resume <ref>"),
+    ("discharge", "End a patient's follow-up: /discharge <ref>"),
+    *CLINICIAN_MENU,
+)
+ADMIN_MENU: Menu = (
+    ("invite_staff", "A link for new staff: /invite_staff <role>"),
+    ("staff", "Who is staff"),
+    ("remove_staff", "Remove a staff member: /remove_staff <id>"),
+    ("audit", "The audit trail: /audit [ref]"),
+    *COORDINATOR_MENU,
+)
+STAFF_MENUS: dict[Role, Menu] = {
+    Role.CLINICIAN: CLINICIAN_MENU,
+    Role.COORDINATOR: COORDINATOR_MENU,
+    Role.ADMIN: ADMIN_MENU,
+}
