@@ -90,6 +90,7 @@ def add_handlers(application: Application) -> None:
         "invite_staff": staff.invite_staff,
         "staff": staff.staff_list,
         "remove_staff": staff.remove_staff,
+        "oncall": staff.oncall,
         "pause": coordinator.pause,
         "resume": coordinator.resume,
         "discharge": coordinator.discharge,

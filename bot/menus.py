@@ -36,8 +36,9 @@ ADMIN_MENU: Menu = (
     ("audit", "The audit trail: /audit [ref]"),
     *COORDINATOR_MENU,
 )
+ON_CALL: Menu = (("oncall", "Who is on call out of hours: /oncall [me|off]"),)
 STAFF_MENUS: dict[Role, Menu] = {
-    Role.CLINICIAN: CLINICIAN_MENU,
+    Role.CLINICIAN: (*ON_CALL, *CLINICIAN_MENU),
     Role.COORDINATOR: COORDINATOR_MENU,
-    Role.ADMIN: ADMIN_MENU,
+    Role.ADMIN: (*ADMIN_MENU, *ON_CALL),
 }

@@ -252,6 +252,23 @@ def setup_warnings(warnings: list[str]) -> str:
     return "\n".join(lines)
 
 
+def digest_line(number: int, ref: str, rule: str, summary: str) -> str:
+    """One alert in the out-of-hours digest."""
+    return f"#{number} · {ref} · {rule}: {summary}"
+
+
+def review_digest(lines: list[str]) -> str:
+    """Review alerts raised while the clinic was closed, sent when it opens."""
+    heading = f"{SEVERITY_HEADINGS['review']} alerts from outside office hours ({len(lines)}):"
+    return "\n".join(
+        [
+            heading,
+            *lines,
+            "Acknowledging this message (or /ack any number in it) acknowledges them all.",
+        ]
+    )
+
+
 def also_alert(number: int, severity: str, rule: str, summary: str) -> str:
     """A further rule the same answer set off, under the most severe one."""
     return f"Also #{number} ({severity}): {rule}: {summary}"
@@ -306,13 +323,26 @@ def staff_joined(name: str, role: str) -> str:
     return f"{name} joined as {role}."
 
 
-def staff_list(rows: list[tuple[str | None, int, str, bool]]) -> str:
+def staff_list(rows: list[tuple[str | None, int, str, bool]], on_call: str | None) -> str:
     """/staff: (name, Telegram id, role, set in the environment) for each person."""
     lines = [f"Clinic staff ({len(rows)}):"]
     for name, user_id, role, from_env in rows:
         where = " (ADMIN_TELEGRAM_IDS)" if from_env else ""
         lines.append(f"• {name or 'id'} · {user_id} · {role}{where}")
+    lines.append(on_call_now(on_call))
     return "\n".join(lines)
+
+
+ONCALL_USAGE = "Usage: /oncall (who is on call), /oncall me, /oncall off, or /oncall <id> (admins)"
+ONCALL_ONLY_SELF = "Only an admin can put someone else on call; /oncall me takes it yourself."
+ONCALL_NOT_CLINICIAN = "Only a clinician or an admin can be on call."
+
+
+def on_call_now(name: str | None) -> str:
+    """Who gets emergency and urgent alerts privately out of office hours."""
+    if name is None:
+        return "On call out of hours: nobody (alerts go to the staff group or the admins only)."
+    return f"On call out of hours: {name} (emergency and urgent alerts also go to them)."
 
 
 def confirm_removal(name: str, user_id: int, role: str) -> str:
@@ -342,6 +372,8 @@ HELP_PATIENT = (
 )
 HELP_CLINICIAN = (
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on.\n"
+    "/alerts - open alerts · /patients - everyone · /patient <ref> - one patient\n"
+    "/oncall [me|off] - who gets emergency and urgent alerts out of office hours\n"
     "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
     "/help - this message"
 )
@@ -350,6 +382,8 @@ HELP_COORDINATOR = (
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
     " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
+    "/pause <ref> [date], /resume <ref>, /discharge <ref> - a patient's follow-up\n"
+    "/alerts - open alerts · /patients [silent|alerts] - everyone · /patient <ref> - one\n"
     "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
     "/help - this message\n"
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on."
@@ -358,7 +392,9 @@ HELP_ADMIN_EXTRA = (
     "\nAdmins also:\n"
     "/invite_staff <coordinator|clinician|admin> - a single-use link for a new staff member\n"
     "/staff - who is staff, with their roles\n"
-    "/remove_staff <id|@name> - take someone's staff role away (asks first)"
+    "/remove_staff <id|@name> - take someone's staff role away (asks first)\n"
+    "/audit [ref] - the last 50 audited actions\n"
+    "/oncall [me|off|<id>] - who gets emergency and urgent alerts out of office hours"
 )
 
 

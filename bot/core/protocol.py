@@ -26,7 +26,12 @@ _CODE = re.compile(r"^[A-Za-z0-9_]{1,24}$")
 CONTACTS = ("emergency_number", "on_call_number", "crisis_line")
 OPTIONAL_CONTACTS = ("on_call_number", "crisis_line")
 _PLACEHOLDERS = (*CONTACTS, "clinic_name")
+# Texts that take a value of the moment: {opens}, when the clinic opens next.
+_EXTRA_PLACEHOLDERS = {"urgent_closed": ("opens",)}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SAFETY_TEXTS = ("emergency", "urgent", "crisis")
+# A text sent instead of another outside office hours, when the protocol has it.
+CLOSED_VARIANTS = {"urgent": "urgent_closed"}
 MAX_BUTTON_LABEL = 30
 REQUIRED_TEXTS = (
     "clinic_name",
@@ -280,6 +285,9 @@ class Protocol:
     quiet_start: time
     quiet_end: time
     escalate_after: Mapping[Severity, Duration]
+    office_days: frozenset[int] = frozenset(range(5))  # 0 = Monday
+    office_start: time = time(8)
+    office_end: time = time(18)
     safety_part: tuple[str, ...] = ()
     baseline_until: Duration = field(default_factory=lambda: Duration(seconds=30 * 60))
     source: str = field(default="", compare=False)
@@ -300,7 +308,7 @@ class Protocol:
         """The optional contacts the clinic has not filled in."""
         return tuple(name for name in OPTIONAL_CONTACTS if not self.contacts.get(name))
 
-    def text(self, key: str) -> str:
+    def text(self, key: str, **moment: str) -> str:
         """A patient- or staff-facing text with its placeholders filled in.
 
         A line that names a contact the clinic has not set is left out, so a patient never
@@ -313,7 +321,7 @@ class Protocol:
             for line in self.texts[key].split("\n")
             if not any(f"{{{name}}}" in line for name in unset)
         ]
-        return "\n".join(lines).format(**values)
+        return "\n".join(lines).format(**values, **moment)
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, if the protocol has one."""
@@ -394,7 +402,7 @@ class _ProtocolReader:
         self.unknown_keys(
             raw,
             {"protocol", "schedule", "alerts", "texts", "questions", "measures", "steps"}
-            | {"report", "rules", "follow_up", "contacts"},
+            | {"report", "rules", "follow_up", "contacts", "office_hours"},
             "",
         )
         meta = self.table(raw.get("protocol"), "protocol")
@@ -414,6 +422,10 @@ class _ProtocolReader:
         )
         alerts = self.table(raw.get("alerts", {}), "alerts")
         self.unknown_keys(alerts, {"escalate_after"}, "alerts")
+        office = self.table(
+            raw.get("office_hours", {"start": "08:00", "end": "18:00"}), "office_hours"
+        )
+        self.unknown_keys(office, {"days", "start", "end"}, "office_hours")
         follow_up = self.table(raw.get("follow_up", {}), "follow_up")
         self.unknown_keys(follow_up, {"safety_part", "baseline_until"}, "follow_up")
         return Protocol(
@@ -430,11 +442,20 @@ class _ProtocolReader:
             quiet_start=self.clock_time(quiet, "start", "schedule.quiet_hours"),
             quiet_end=self.clock_time(quiet, "end", "schedule.quiet_hours"),
             escalate_after=self.read_escalation(alerts),
+            office_days=self.read_days(office),
+            office_start=self.clock_time(office, "start", "office_hours"),
+            office_end=self.clock_time(office, "end", "office_hours"),
             safety_part=self.question_ids(follow_up, "safety_part", "follow_up", questions),
             baseline_until=self.duration(follow_up, "baseline_until", "follow_up", required=False)
             or Duration(seconds=30 * 60),
             source=self.source,
         )
+
+    def read_days(self, office: dict) -> frozenset[int]:
+        days = self.get(office, "days", "office_hours", list, list(WEEKDAYS[:5]))
+        if not days or any(d not in WEEKDAYS for d in days):
+            raise self.fail("office_hours.days", f"must list days among {', '.join(WEEKDAYS)}")
+        return frozenset(WEEKDAYS.index(d) for d in days)
 
     def read_escalation(self, alerts: dict) -> dict[Severity, Duration]:
         """Per severity (emergency, urgent): when an unacknowledged alert goes to the admins."""
@@ -465,6 +486,7 @@ class _ProtocolReader:
     def check_safety_texts(self, texts: dict[str, str], rules: tuple[Rule, ...]) -> None:
         """Every text sent for an alert keeps the emergency number when contacts are unset."""
         keys = set(SAFETY_TEXTS) | {r.patient_text for r in rules if r.patient_text}
+        keys |= {v for v in CLOSED_VARIANTS.values() if v in texts}
         for key in sorted(keys):
             lines = texts[key].split("\n")
             if not any(
@@ -489,16 +511,16 @@ class _ProtocolReader:
         texts = self.table(raw, "texts")
         for name in REQUIRED_TEXTS:
             self.text(texts, name, "texts")
-        fillers = {name: "" for name in _PLACEHOLDERS}
         for name, value in texts.items():
             if not isinstance(value, str):
                 raise self.fail(f"texts.{name}", "must be text")
+            allowed = (*_PLACEHOLDERS, *_EXTRA_PLACEHOLDERS.get(name, ()))
             try:
-                string.Formatter().vformat(value, (), fillers)
+                string.Formatter().vformat(value, (), {p: "" for p in allowed})
             except (KeyError, IndexError, ValueError) as exc:
                 raise self.fail(
                     f"texts.{name}",
-                    f"bad placeholder {exc}; use only {{{'}, {'.join(_PLACEHOLDERS)}}}",
+                    f"bad placeholder {exc}; use only {{{'}, {'.join(allowed)}}}",
                 ) from None
         return dict(texts)
 

@@ -115,6 +115,39 @@ def plan_infusion(
     return [p for p in planned if p is not None and p.closes_at > recorded_at]
 
 
+@dataclass(frozen=True)
+class OfficeHours:
+    """When the clinic's team works: some weekdays, from start to end, on the clinic's clock."""
+
+    days: frozenset[int]  # 0 = Monday
+    start: time
+    end: time
+
+    def is_open(self, moment: datetime, tz: ZoneInfo) -> bool:
+        """Whether the team is at work at `moment` (start = end: all day on its days)."""
+        local = moment.astimezone(tz)
+        if local.weekday() not in self.days:
+            return False
+        return self.start == self.end or self.start <= local.time() < self.end
+
+    def next_opening(self, moment: datetime, tz: ZoneInfo) -> datetime:
+        """The next time the team is at work, at or after `moment` (UTC)."""
+        if self.is_open(moment, tz):
+            return moment
+        local = moment.astimezone(tz)
+        for ahead in range(8):
+            day = local.date() + timedelta(days=ahead)
+            opening = datetime.combine(day, self.start, tzinfo=tz)
+            if day.weekday() in self.days and opening >= local:
+                return opening.astimezone(UTC)
+        return moment
+
+
+def office_hours(protocol: Protocol) -> OfficeHours:
+    """The protocol's office hours."""
+    return OfficeHours(protocol.office_days, protocol.office_start, protocol.office_end)
+
+
 def safety_part(protocol: Protocol, step: Step) -> Step:
     """The step as asked once relief has worn off: only the protocol's safety questions.
 

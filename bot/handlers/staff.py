@@ -154,3 +154,15 @@ async def on_remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if member is not None:
         await menus.publish_for(context.bot, rt, member.telegram_user_id)
     await answer_query(query)
+
+
+@staff_command(frozenset({Role.CLINICIAN, Role.ADMIN}))
+async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
+    """/oncall [me|off|<id>]: who gets emergency and urgent alerts out of office hours."""
+    args = context.args or []
+    if len(args) > 1:
+        reply(rt, update, texts.ONCALL_USAGE)
+        return
+    with rt.session() as session:
+        actor, who = update.effective_user.id, args[0].lower() if args else ""
+        reply(rt, update, staff.on_call(rt, session, rt.clock.now(), actor, role, who), session)

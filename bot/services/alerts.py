@@ -12,8 +12,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import keyboards, texts
-from bot.core.protocol import ESCALATING, Missed, MissedInARow, ReliefLost, Severity, Words
+from bot.core.protocol import (
+    CLOSED_VARIANTS,
+    ESCALATING,
+    Missed,
+    MissedInARow,
+    ReliefLost,
+    Severity,
+    Words,
+)
 from bot.core.rules import Match
+from bot.core.schedule import office_hours
 from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
@@ -25,6 +34,8 @@ log = logging.getLogger(__name__)
 UNREACHABLE_RULE = "patient_unreachable"
 GROUPED_RULES = frozenset({UNREACHABLE_RULE})
 GROUP_WAIT = timedelta(seconds=10)
+DIGEST = "out_of_hours_review"
+ON_CALL_SETTING = "on_call"
 STAFF_GROUP_SETTING = "staff_alert_chat_id"
 PATIENT_TEXT_BY_SEVERITY = {
     Severity.EMERGENCY: "emergency",
@@ -84,8 +95,21 @@ def notify_staff_together(
     """
     alerts = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
     head = alerts[0]
+    tz = rt.settings.clinic_timezone
+    hours = office_hours(rt.protocol)
+    if not hours.is_open(now, tz) and head.severity == Severity.REVIEW:
+        wait = hours.next_opening(now, tz) - now
+        render = functools.partial(digest, rt, session)
+        for chat_id in staff_chats(rt, session):
+            for alert in alerts:
+                messages.send_grouped(session, now, chat_id, DIGEST, alert.id, render, wait)
+        return
     text = carried_text(rt, session, alerts)
-    for chat_id in staff_chats(rt, session):
+    chats = staff_chats(rt, session)
+    on_call = on_call_clinician(session)
+    if on_call is not None and on_call not in chats and not hours.is_open(now, tz):
+        chats.append(on_call)  # out of hours, the on-call clinician gets it too
+    for chat_id in chats:
         messages.send(
             session,
             now,
@@ -99,13 +123,40 @@ def notify_staff_together(
         )
 
 
+def digest(rt: Runtime, session: Session, alert_ids: list[int]) -> tuple[str, keyboards.Keyboard]:
+    """Review alerts raised out of hours, in one message sent when the clinic opens."""
+    return carried_text(rt, session, [repo.get_alert(session, i) for i in alert_ids]), (
+        keyboards.acknowledge_keyboard(alert_ids[0])
+    )
+
+
+def _digest_text(rt: Runtime, session: Session, alerts: list[Alert]) -> str:
+    refs = {a.patient_id: repo.get_patient(session, a.patient_id).clinic_ref for a in alerts}
+    lines = [texts.digest_line(a.id, refs[a.patient_id], a.description, a.summary) for a in alerts]
+    text = texts.review_digest(lines)
+    if all(a.acknowledged_at is not None for a in alerts):
+        last = max(alerts, key=lambda a: a.acknowledged_at)
+        who = acknowledger(session, last)
+        tz = rt.settings.clinic_timezone
+        text += "\n\n" + texts.acknowledged_line(who, last.acknowledged_at, tz)
+    return text
+
+
+def on_call_clinician(session: Session) -> int | None:
+    """Who is on call (set with /oncall), if anyone."""
+    value = repo.setting(session, ON_CALL_SETTING)
+    return int(value) if value else None
+
+
 def carried_text(rt: Runtime, session: Session, alerts: list[Alert]) -> str:
-    """The text of a staff message carrying these alerts: one, one answer's, or a group."""
+    """The text of a staff message carrying these alerts: one, one answer's, or a digest."""
     if len(alerts) == 1:
         return alert_text(rt, session, alerts[0])
     if all(a.rule_id in GROUPED_RULES for a in alerts):
         text, _ = grouped_notice(rt, session, [a.id for a in alerts])
         return text
+    if len({(a.patient_id, a.created_at) for a in alerts}) > 1:
+        return _digest_text(rt, session, alerts)
     head, *rest = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
     also = tuple(texts.also_alert(a.id, a.severity, a.description, a.summary) for a in rest)
     return alert_text(rt, session, head, also)
@@ -124,9 +175,20 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
             key = None
         if key and key not in told and patient.chat_id is not None:
             told.add(key)
-            text = texts.with_footer(rt.protocol.text(key), rt.protocol.text("footer"))
+            text = texts.with_footer(_patient_text(rt, key, now), rt.protocol.text("footer"))
             messages.send(session, now, patient.chat_id, text, Purpose.SAFETY, alert_id=alert.id)
         alert.patient_told_at = now
+
+
+def _patient_text(rt: Runtime, key: str, now: datetime) -> str:
+    """The protocol's text; out of office hours its "closed" variant, saying when it opens."""
+    tz = rt.settings.clinic_timezone
+    hours = office_hours(rt.protocol)
+    closed = CLOSED_VARIANTS.get(key)
+    if closed in rt.protocol.texts and not hours.is_open(now, tz):
+        opens = texts.format_time(hours.next_opening(now, tz), tz)
+        return rt.protocol.text(closed, opens=opens)
+    return rt.protocol.text(key)
 
 
 def patient_text_key(rt: Runtime, alert: Alert) -> str | None:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot import invites, keyboards, texts
 from bot.roles import Role, role_of
 from bot.runtime import Runtime
-from bot.services import messages
+from bot.services import alerts, messages
 from bot.services.messages import Purpose
 from storage import repository as repo
 from storage.models import Invite, StaffMember
@@ -83,7 +83,8 @@ def listing(rt: Runtime, session: Session) -> str:
         for m in repo.active_staff(session)
         if m.telegram_user_id not in rt.settings.admin_ids
     ]
-    return texts.staff_list(rows)
+    on_call = alerts.on_call_clinician(session)
+    return texts.staff_list(rows, _name(session, on_call) if on_call else None)
 
 
 def ask_removal(
@@ -139,3 +140,29 @@ def remove(
     )
     messages.send(session, now, member.telegram_user_id, texts.YOU_WERE_REMOVED, Purpose.NOTICE)
     return texts.staff_removed(member.display_name or f"id {member.telegram_user_id}")
+
+
+def on_call(rt: Runtime, session: Session, now: datetime, actor: int, role: Role, who: str) -> str:
+    """/oncall [me|off|<id>]: show, take, clear or (admins) hand over the on-call duty."""
+    current = alerts.on_call_clinician(session)
+    if not who:
+        return texts.on_call_now(_name(session, current) if current else None)
+    if who == "off":
+        repo.set_setting(session, alerts.ON_CALL_SETTING, "", now)
+        repo.audit(session, actor=actor, action="on_call", now=now, detail="nobody")
+        return texts.on_call_now(None)
+    target = actor if who == "me" else int(who) if who.isdigit() else None
+    if target is None:
+        return texts.ONCALL_USAGE
+    if target != actor and role is not Role.ADMIN:
+        return texts.ONCALL_ONLY_SELF
+    if role_of(rt, session, target) not in (Role.CLINICIAN, Role.ADMIN):
+        return texts.ONCALL_NOT_CLINICIAN
+    repo.set_setting(session, alerts.ON_CALL_SETTING, str(target), now)
+    repo.audit(session, actor=actor, action="on_call", now=now, detail=str(target))
+    return texts.on_call_now(_name(session, target))
+
+
+def _name(session: Session, user_id: int) -> str:
+    member = repo.staff_member(session, user_id)
+    return member.display_name if member and member.display_name else f"id {user_id}"

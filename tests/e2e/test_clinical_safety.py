@@ -7,6 +7,7 @@ see and on what is stored. The clock is moved by hand; quiet hours are the proto
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
@@ -369,6 +370,11 @@ async def test_a_late_infusion_gets_a_silent_evening_check_in_no_night_reminder_
         assert len(server.sent_to(PATIENT_ID)) == sent  # no reminder at night
         await next_step(bot, hours=2)  # 03:31: closed unanswered
         assert alerts_by_rule(bot) == {"missed_early_check_in": "review"}
+        # A review raised out of office hours reaches staff when the clinic opens, at 08:00.
+        await asyncio.sleep(0.3)
+        assert server.sent_to(ADMIN_ID) == []
+        bot.clock.set(datetime(2026, 11, 25, 8, 0, 1, tzinfo=UTC))
+        bot.running.sender.wake()
         review = await server.next_message(ADMIN_ID, contains="Review alert")
         assert "window mostly at night" in review.text
     finally:

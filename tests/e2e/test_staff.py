@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from storage import repository as repo
 from storage.models import Alert, AuditEvent, StaffMember
+from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, start_bot
 from tests.utils.patients import add_active_patients
 
@@ -164,5 +167,65 @@ async def test_an_unacknowledged_emergency_escalates_after_its_time_across_a_res
         again = await server.next_message(ADMIN_ID, contains="Not acknowledged within 5 min")
         assert f"EMERGENCY alert #{alert.id}" in again.text and again.message_id != first.message_id
         assert bot.all(Alert)[0].escalated_at is not None
+    finally:
+        await bot.stop()
+
+
+async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
+    fake_bot_api, tmp_path
+):
+    server = fake_bot_api
+    clock = FakeClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))  # Tuesday 19:00 in London
+    bot = await start_bot(server, tmp_path, clock=clock)
+    try:
+        admin = server.add_user(ADMIN_ID, "Dana", started=True)
+        with bot.session() as session:
+            repo.add_staff_member(
+                session, user_id=NEW_STAFF, role="clinician", name="Cid", now=clock.now()
+            )
+            session.commit()
+        cid = server.add_user(NEW_STAFF, "Cid", started=True)
+        cid.send_text("/oncall me")
+        await server.next_message(NEW_STAFF, contains="On call out of hours: Cid")
+        admin.send_text("/staff")
+        await server.next_message(ADMIN_ID, contains="On call out of hours: Cid")
+        add_active_patients(bot, [PATIENT, PATIENT + 1], infusion=False)
+
+        server.user(PATIENT).send_text("I can't breathe")  # an emergency: on call gets it too
+        await server.next_message(NEW_STAFF, contains="EMERGENCY alert")
+        await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
+        server.user(PATIENT).send_text("/report")
+        for contains, button in [
+            ("Tick all that apply", "None of these"),
+            ("Yellow skin/eyes", "None of these"),
+            ("wished you were dead", "No"),
+            ("thoughts of killing yourself", "No"),
+            ("prepared to do anything", "No"),
+            ("Does this feel urgent", "Yes"),
+        ]:
+            question = await server.next_message(PATIENT, contains=contains)
+            server.user(PATIENT).press(question, button_text=button)
+        closed = await server.next_message(PATIENT, contains="The clinic is closed now")
+        assert "when it opens, Wed 25 Nov 08:00" in closed.text
+        await server.next_message(NEW_STAFF, contains="URGENT alert")
+
+        server.user(PATIENT + 1).send_text("my knees ache")
+        server.user(PATIENT).send_text("slept badly")
+        await server.wait_for(lambda: len(bot.all(Alert)) == 4)
+        await asyncio.sleep(0.3)
+        assert not any("Review alert" in t for t in server.sent_to(ADMIN_ID))
+        clock.set(datetime(2026, 11, 25, 8, 0, 1, tzinfo=UTC))
+        bot.running.sender.wake()
+        digest = await server.next_message(ADMIN_ID, contains="from outside office hours (2)")
+        assert "“my knees ache”" in digest.text and "“slept badly”" in digest.text
+        # Without a staff group every staff member gets alerts: Cid too, one digest as well.
+        await server.next_message(NEW_STAFF, contains="from outside office hours (2)")
+        admin.press(digest, button_text="Acknowledge")
+        reviews = [a for a in bot.all(Alert) if a.severity == "review"]
+        await server.wait_for(
+            lambda: all(
+                a.acknowledged_at for a in bot.all(Alert) if a.id in {r.id for r in reviews}
+            )
+        )
     finally:
         await bot.stop()

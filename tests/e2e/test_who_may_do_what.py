@@ -47,6 +47,7 @@ ALLOWED = {
     "staff": ADMINS,
     "remove_staff": ADMINS,
     "audit": ADMINS,
+    "oncall": {"clinician", "admin"},
 }
 # Anyone may open an invite link: a stranger's is answered (valid or not), not refused.
 ALLOWED_WITH_ARGUMENTS = {"start": set(FIRST_ID)}
@@ -64,6 +65,7 @@ ARGUMENTS = {
     "invite_staff": "clinician",
     "remove_staff": str(CLINICIAN),
     "audit": f"MRN{PATIENT}",
+    "oncall": "me",
 }
 REFUSALS = ("ask your clinic for an invite link", "That command is for clinic staff")
 WRONG_ROLE = "Your role does not include that command"
