@@ -91,6 +91,7 @@ def add_handlers(application: Application) -> None:
         "staff": staff.staff_list,
         "remove_staff": staff.remove_staff,
         "oncall": staff.oncall,
+        "snooze": staff.snooze,
         "pause": coordinator.pause,
         "resume": coordinator.resume,
         "discharge": coordinator.discharge,

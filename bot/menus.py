@@ -36,7 +36,10 @@ ADMIN_MENU: Menu = (
     ("audit", "The audit trail: /audit [ref]"),
     *COORDINATOR_MENU,
 )
-ON_CALL: Menu = (("oncall", "Who is on call out of hours: /oncall [me|off]"),)
+ON_CALL: Menu = (
+    ("oncall", "Who is on call out of hours: /oncall [me|off]"),
+    ("snooze", "Quiet a rule for a patient: /snooze <ref> <rule> <time>"),
+)
 STAFF_MENUS: dict[Role, Menu] = {
     Role.CLINICIAN: (*ON_CALL, *CLINICIAN_MENU),
     Role.COORDINATOR: COORDINATOR_MENU,

@@ -333,6 +333,31 @@ def staff_list(rows: list[tuple[str | None, int, str, bool]], on_call: str | Non
     return "\n".join(lines)
 
 
+SNOOZE_USAGE = (
+    "Usage: /snooze <ref> <rule id> <duration>, for example /snooze MRN1 pain_worse_twice 7d"
+    " (at most 30 days; rule ids are in `python -m bot check`)"
+)
+NO_EMERGENCY_SNOOZE = "Emergency rules cannot be snoozed."
+
+
+def unknown_rule(rule_id: str) -> str:
+    """/snooze with a rule the protocol does not have."""
+    return f"The protocol has no rule {rule_id[:32]!r}. {SNOOZE_USAGE}"
+
+
+def snoozed(ref: str, rule: str, until: datetime, tz: ZoneInfo) -> str:
+    """/snooze done."""
+    return (
+        f"“{rule}” will not alert for {ref} until {format_time(until, tz)}. Its alerts are still"
+        " recorded, acknowledged as snoozed, and shown in /patient."
+    )
+
+
+def snooze_line(rule: str, until: datetime, tz: ZoneInfo) -> str:
+    """A running snooze in /patient."""
+    return f"Snoozed: {rule} until {format_time(until, tz)}"
+
+
 ONCALL_USAGE = "Usage: /oncall (who is on call), /oncall me, /oncall off, or /oncall <id> (admins)"
 ONCALL_ONLY_SELF = "Only an admin can put someone else on call; /oncall me takes it yourself."
 ONCALL_NOT_CLINICIAN = "Only a clinician or an admin can be on call."
@@ -374,6 +399,7 @@ HELP_CLINICIAN = (
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on.\n"
     "/alerts - open alerts · /patients - everyone · /patient <ref> - one patient\n"
     "/oncall [me|off] - who gets emergency and urgent alerts out of office hours\n"
+    "/snooze <ref> <rule> <time> - a rule stops alerting for a patient for a while\n"
     "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
     "/help - this message"
 )

@@ -201,6 +201,17 @@ class Alert(SQLModel, table=True):
     acknowledged_name: str | None = Field(default=None, max_length=64)  # as Telegram showed them
 
 
+class Snooze(SQLModel, table=True):
+    """A clinician's decision that one rule need not alert for one patient for a while."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    rule_id: str = Field(max_length=32)
+    until: datetime = _required_at()
+    snoozed_by: int = _telegram_id()
+    created_at: datetime = _required_at()
+
+
 class AlertDelivery(SQLModel, table=True):
     """One staff message carrying an alert, so acknowledging can update every copy."""
 

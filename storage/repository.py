@@ -33,6 +33,7 @@ from storage.models import (
     OutboxStatus,
     Patient,
     PatientStatus,
+    Snooze,
     StaffMember,
     UTCDateTime,
 )
@@ -712,6 +713,29 @@ def has_alerts(session: Session, check_in_id: int) -> bool:
     """Whether any rule alerted for this check-in."""
     return (
         session.exec(select(Alert.id).where(Alert.check_in_id == check_in_id)).first() is not None
+    )
+
+
+def add_snooze(
+    session: Session, *, patient_id: int, rule_id: str, until: datetime, by: int, now: datetime
+) -> Snooze:
+    """Store a snooze of one rule for one patient."""
+    snooze = Snooze(
+        patient_id=patient_id, rule_id=rule_id, until=until, snoozed_by=by, created_at=now
+    )
+    session.add(snooze)
+    session.flush()
+    return snooze
+
+
+def active_snoozes(session: Session, patient_id: int, now: datetime) -> list[Snooze]:
+    """The patient's snoozes still running, soonest to end first."""
+    return list(
+        session.exec(
+            select(Snooze)
+            .where(Snooze.patient_id == patient_id, Snooze.until > now)
+            .order_by(Snooze.until)
+        )
     )
 
 

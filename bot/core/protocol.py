@@ -253,6 +253,17 @@ Condition = (
 
 
 @dataclass(frozen=True)
+class Expected:
+    """Checklist items expected soon after an infusion: up to `max_severity`, within `within`
+    of its start, they are recorded but set off no alert."""
+
+    question: str
+    items: tuple[str, ...]
+    max_severity: str
+    within: Duration
+
+
+@dataclass(frozen=True)
 class Rule:
     """An alert rule: when its condition matches, an alert of `severity` is raised."""
 
@@ -285,6 +296,7 @@ class Protocol:
     quiet_start: time
     quiet_end: time
     escalate_after: Mapping[Severity, Duration]
+    expected: tuple[Expected, ...] = ()
     office_days: frozenset[int] = frozenset(range(5))  # 0 = Monday
     office_start: time = time(8)
     office_end: time = time(18)
@@ -402,7 +414,7 @@ class _ProtocolReader:
         self.unknown_keys(
             raw,
             {"protocol", "schedule", "alerts", "texts", "questions", "measures", "steps"}
-            | {"report", "rules", "follow_up", "contacts", "office_hours"},
+            | {"report", "rules", "follow_up", "contacts", "office_hours", "expected"},
             "",
         )
         meta = self.table(raw.get("protocol"), "protocol")
@@ -442,6 +454,7 @@ class _ProtocolReader:
             quiet_start=self.clock_time(quiet, "start", "schedule.quiet_hours"),
             quiet_end=self.clock_time(quiet, "end", "schedule.quiet_hours"),
             escalate_after=self.read_escalation(alerts),
+            expected=self.read_expected(raw.get("expected", []), questions),
             office_days=self.read_days(office),
             office_start=self.clock_time(office, "start", "office_hours"),
             office_end=self.clock_time(office, "end", "office_hours"),
@@ -450,6 +463,28 @@ class _ProtocolReader:
             or Duration(seconds=30 * 60),
             source=self.source,
         )
+
+    def read_expected(self, raw: Any, questions: dict) -> tuple[Expected, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("expected", "must be a list of [[expected]] tables")
+        found = []
+        for index, body in enumerate(raw):
+            key = f"expected[{index}]"
+            body = self.table(body, key)
+            self.unknown_keys(body, {"question", "items", "max_severity", "within"}, key)
+            question = questions.get(self.get(body, "question", key, str))
+            if question is None or question.kind is not QuestionKind.MULTI:
+                raise self.fail(f"{key}.question", "must be a checklist (multi) question")
+            items = tuple(self.get(body, "items", key, list))
+            for item in items:
+                if question.option(item) is None:
+                    raise self.fail(f"{key}.items", f"{item!r} is not an option of {question.id!r}")
+            severity = self.get(body, "max_severity", key, str)
+            if question.severity(severity) is None:
+                raise self.fail(f"{key}.max_severity", f"{severity!r} is not a severity")
+            within = self.duration(body, "within", key)
+            found.append(Expected(question.id, items, severity, within))
+        return tuple(found)
 
     def read_days(self, office: dict) -> frozenset[int]:
         days = self.get(office, "days", "office_hours", list, list(WEEKDAYS[:5]))

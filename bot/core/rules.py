@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.core.checkin import (
     Answers,
@@ -71,6 +72,9 @@ class AnswerContext:
     # For a report: the step of the latest infusion it falls in, so that rules kept to
     # certain steps (still present at +24 h, moderate on day 3) apply to it as well.
     falls_in: str | None = None
+    # How long after the infusion's start the answer came: effects the protocol expects
+    # that early do not alert.
+    since_start: timedelta | None = None
 
 
 def evaluate_answers(protocol: Protocol, context: AnswerContext) -> list[Match]:
@@ -220,10 +224,32 @@ def _match_answer(
         question = protocol.questions[qid]
         if qid in answers and is_asked(question, answers):
             before = context.baseline.get(qid) if condition.new_only else None
-            hit = _answer_hits(question, condition, answers[qid], before)
+            value = _unexpected(protocol, question, answers[qid], context.since_start)
+            hit = _answer_hits(question, condition, value, before)
             if hit is not None:
                 hits.append(f"{question.label}: {hit}")
     return "; ".join(hits) or None
+
+
+def _unexpected(
+    protocol: Protocol, question: Question, value: AnswerValue, since_start: timedelta | None
+) -> AnswerValue:
+    """A checklist answer without the items the protocol expects this soon after the start."""
+    if not isinstance(value, dict) or since_start is None:
+        return value
+    ranks = {s.value: i for i, s in enumerate(question.severities)}
+    kept = dict(value)
+    for expected in protocol.expected:
+        if expected.question != question.id or since_start > expected.within.approx:
+            continue
+        for item in expected.items:
+            severity = kept.get(item, "absent")
+            mild_enough = severity is None or (
+                severity in ranks and ranks[severity] <= ranks[expected.max_severity]
+            )
+            if item in kept and mild_enough:
+                del kept[item]
+    return kept
 
 
 def _answer_hits(

@@ -166,3 +166,17 @@ async def oncall(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime
     with rt.session() as session:
         actor, who = update.effective_user.id, args[0].lower() if args else ""
         reply(rt, update, staff.on_call(rt, session, rt.clock.now(), actor, role, who), session)
+
+
+@staff_command(frozenset({Role.CLINICIAN, Role.ADMIN}))
+async def snooze(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
+    """/snooze <ref> <rule> <duration>: a rule stops alerting for one patient for a while."""
+    args = context.args or []
+    if len(args) != 3:
+        reply(rt, update, texts.SNOOZE_USAGE)
+        return
+    ref, rule_id, length = args
+    with rt.session() as session:
+        actor = update.effective_user.id
+        answer = alerts.snooze(rt, session, rt.clock.now(), actor, ref, rule_id, length)
+        reply(rt, update, answer, session)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import keyboards, texts
+from bot.core.durations import Duration, DurationError
 from bot.core.protocol import (
     CLOSED_VARIANTS,
     ESCALATING,
@@ -35,6 +36,8 @@ UNREACHABLE_RULE = "patient_unreachable"
 GROUPED_RULES = frozenset({UNREACHABLE_RULE})
 GROUP_WAIT = timedelta(seconds=10)
 DIGEST = "out_of_hours_review"
+SNOOZED = "snoozed"  # the name on an alert a snooze acknowledged
+LONGEST_SNOOZE = timedelta(days=30)
 ON_CALL_SETTING = "on_call"
 STAFF_GROUP_SETTING = "staff_alert_chat_id"
 PATIENT_TEXT_BY_SEVERITY = {
@@ -55,8 +58,10 @@ def raise_alerts(
     """Store an alert for each match not yet alerted for this check-in, and queue its messages.
 
     The patient's scripted texts (each distinct one once, most severe first) go out before
-    anything else queued for them; staff get one message per alert in every staff chat.
+    anything else queued for them; staff get one message per answer in every staff chat. A
+    rule a clinician snoozed for this patient is stored, already acknowledged, and not sent.
     """
+    snoozed = {s.rule_id: s for s in repo.active_snoozes(session, patient_id, now)}
     created = []
     for match in matches:
         severity = match.severity
@@ -77,10 +82,14 @@ def raise_alerts(
             created.append(alert)
             log.info("alert %s raised: rule %s, patient %s", alert.id, match.rule.id, patient_id)
     _tell_patient(rt, session, now, created)
+    for alert in created:
+        if alert.rule_id in snoozed:
+            snooze = snoozed[alert.rule_id]
+            repo.acknowledge_alert(session, alert.id, snooze.snoozed_by, now, SNOOZED)
     grouped = [a for a in created if a.rule_id in GROUPED_RULES]
     for alert in grouped:
         notify_staff(rt, session, now, alert)
-    together = [a for a in created if a.rule_id not in GROUPED_RULES]
+    together = [a for a in created if a.rule_id not in GROUPED_RULES | set(snoozed)]
     if together:
         notify_staff_together(rt, session, now, together)
     return created
@@ -456,3 +465,31 @@ def staff_group_lost(rt: Runtime, session: Session, now: datetime, chat_id: int,
     repo.audit(session, actor=None, action="staff_group_lost", now=now, detail=why[:200])
     for admin in escalation_chats(rt, session):
         messages.send(session, now, admin, texts.group_lost(why), Purpose.NOTICE)
+
+
+def snooze(
+    rt: Runtime, session: Session, now: datetime, actor: int, ref: str, rule_id: str, length: str
+) -> str:
+    """/snooze <ref> <rule> <duration>: that rule does not alert for that patient meanwhile.
+
+    Never an emergency rule; at most LONGEST_SNOOZE; audited and shown in /patient.
+    """
+    patient = repo.patient_by_ref(session, ref)
+    rule = rt.protocol.rule(rule_id)
+    if patient is None:
+        return texts.UNKNOWN_PATIENT.format(ref=ref)
+    if rule is None:
+        return texts.unknown_rule(rule_id)
+    if rule.severity is Severity.EMERGENCY:
+        return texts.NO_EMERGENCY_SNOOZE
+    try:
+        duration = Duration.parse(length)
+    except DurationError:
+        return texts.SNOOZE_USAGE
+    until = duration.after(now, rt.settings.clinic_timezone)
+    if not now < until <= now + LONGEST_SNOOZE:
+        return texts.SNOOZE_USAGE
+    repo.add_snooze(session, patient_id=patient.id, rule_id=rule.id, until=until, by=actor, now=now)
+    detail = f"{rule.id} until {until.isoformat()}"
+    repo.audit(session, actor=actor, action="snooze", now=now, patient_id=patient.id, detail=detail)
+    return texts.snoozed(ref, rule.description, until, rt.settings.clinic_timezone)

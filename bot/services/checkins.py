@@ -45,6 +45,7 @@ from storage.models import (
     UNFINISHED_CHECK_IN,
     CheckIn,
     CheckInStatus,
+    Infusion,
     Patient,
     PatientStatus,
 )
@@ -470,6 +471,12 @@ def _rule_context(
     falls_in = None
     if check_in.infusion_id is None:  # a report: in which step of the follow-up it comes
         falls_in = repo.latest_due_step(session, check_in.patient_id, check_in.due_at)
+    infusion = (
+        session.get(Infusion, check_in.infusion_id)
+        if check_in.infusion_id is not None
+        else repo.latest_infusion(session, check_in.patient_id)
+    )
+    since_start = check_in.due_at - infusion.started_at if infusion else None
     return AnswerContext(
         step_id=check_in.step_id,
         answers=answers,
@@ -478,6 +485,7 @@ def _rule_context(
         is_baseline=check_in.step_id == baseline_id,
         baseline_borrowed=borrowed,
         falls_in=falls_in,
+        since_start=since_start,
     )
 
 

@@ -84,6 +84,8 @@ def patient_summary(rt: Runtime, session: Session, now: datetime, ref: str) -> V
         lines += _infusion_lines(rt, number, len(infusions), infusion, check_ins, answers, tz)
     if not infusions:
         lines.append(texts.NO_INFUSION_YET)
+    for snooze in repo.active_snoozes(session, patient.id, now):
+        lines.append(texts.snooze_line(snooze.rule_id, snooze.until, tz))
     for alert in views.alerts_of(session, patient.id, now - RECENT):
         lines.append(
             texts.summary_alert_line(

@@ -229,3 +229,40 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
         )
     finally:
         await bot.stop()
+
+
+async def test_a_snoozed_rule_is_recorded_but_not_sent_and_emergencies_never_snooze(
+    fake_bot_api, tmp_path
+):
+    server = fake_bot_api
+    bot = await start_bot(server, tmp_path)
+    try:
+        admin = server.add_user(ADMIN_ID, "Dana", started=True)
+        add_active_patients(bot, [PATIENT], infusion=False)
+        admin.send_text(f"/snooze MRN{PATIENT} words_chest_pain 1d")
+        await server.next_message(ADMIN_ID, contains="Emergency rules cannot be snoozed")
+        admin.send_text(f"/snooze MRN{PATIENT} patient_words 2h")
+        done = await server.next_message(ADMIN_ID, contains="will not alert for MRN1001 until")
+        assert "Tue 24 Nov 12:00" in done.text
+        server.user(PATIENT).send_text("just saying hello")
+        await server.next_message(PATIENT, contains="has gone to the clinic team")
+        [alert] = await server.wait_for(lambda: bot.all(Alert))
+        assert alert.acknowledged_name == "snoozed" and alert.acknowledged_by == ADMIN_ID
+        admin.send_text(f"/patient MRN{PATIENT}")
+        summary = await server.next_message(ADMIN_ID, contains="Snoozed: patient_words until")
+        assert "acknowledged" in summary.text
+        assert not any("Review alert #" in t for t in server.sent_to(ADMIN_ID))
+        bot.clock.advance(hours=2, seconds=1)
+        server.user(PATIENT).send_text("hello again")
+        await server.next_message(ADMIN_ID, contains="Review alert #")
+        for bad in (
+            "MRN1001 no_such_rule 1d",
+            "MRN1001 patient_words 90d",
+            "NOPE patient_words 1d",
+        ):
+            admin.send_text(f"/snooze {bad}")
+            answer = await server.next_message(ADMIN_ID)
+            assert "will not alert" not in answer.text
+        assert [e.action for e in bot.all(AuditEvent)].count("snooze") == 1
+    finally:
+        await bot.stop()

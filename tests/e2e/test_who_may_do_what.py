@@ -48,6 +48,7 @@ ALLOWED = {
     "remove_staff": ADMINS,
     "audit": ADMINS,
     "oncall": {"clinician", "admin"},
+    "snooze": {"clinician", "admin"},
 }
 # Anyone may open an invite link: a stranger's is answered (valid or not), not refused.
 ALLOWED_WITH_ARGUMENTS = {"start": set(FIRST_ID)}
@@ -66,6 +67,7 @@ ARGUMENTS = {
     "remove_staff": str(CLINICIAN),
     "audit": f"MRN{PATIENT}",
     "oncall": "me",
+    "snooze": f"MRN{PATIENT} pain_worse_twice 7d",
 }
 REFUSALS = ("ask your clinic for an invite link", "That command is for clinic staff")
 WRONG_ROLE = "Your role does not include that command"

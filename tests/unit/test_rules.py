@@ -1,5 +1,7 @@
 """The bundled protocol's alert rules, evaluated on answers as the bot stores them."""
 
+from datetime import timedelta
+
 import pytest
 
 from bot.core.protocol import load_protocol
@@ -225,3 +227,23 @@ def test_risk_phrases_raise_the_words_to_an_emergency(text, rule):
 )
 def test_other_words_are_relayed_for_review(text):
     assert words(text) == [("patient_words", "review")]
+
+
+def test_effects_expected_in_the_first_hours_do_not_alert_unless_severe():
+    def report(severity, hours):
+        context = AnswerContext(
+            "report",
+            {"side_effects": {"hallucinations": severity}},
+            BASELINE,
+            since_start=timedelta(hours=hours),
+        )
+        return {m.rule.id for m in evaluate_answers(PROTOCOL, context)}
+
+    assert report("moderate", 2) == set()
+    assert report(None, 2) == set()  # ticked, severity not yet given
+    assert report("severe", 2) == {
+        "psychotomimetic_severe",
+        "psychotomimetic_late",
+        "side_effect_severe",
+    }
+    assert report("mild", 7) == {"psychotomimetic_late"}

@@ -1,4 +1,4 @@
-"""Check-ins reduced to their safety part; who acknowledged, by name; pauses with an end
+"""Check-ins reduced to their safety part; who acknowledged, by name; pauses; snoozes
 
 Revision ID: 0003
 Revises: 0002
@@ -26,10 +26,24 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("acknowledged_name", sa.String(length=64), nullable=True))
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.add_column(sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "snooze",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("rule_id", sa.String(length=32), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("snoozed_by", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["patient_id"], ["patient.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("snooze", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_snooze_patient_id"), ["patient_id"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("snooze")
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.drop_column("paused_until")
     with op.batch_alter_table("alert", schema=None) as batch_op:
