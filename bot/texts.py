@@ -199,7 +199,7 @@ def staff_alert(
     created: datetime,
     tz: ZoneInfo,
     interrupted: bool = False,
-    in_their_words: bool = False,
+    label: str = "Answered",
 ) -> str:
     """A staff alert: who, what was answered (or written), which rule, when."""
     patient = f"{ref} ({name})" if name else ref
@@ -207,7 +207,7 @@ def staff_alert(
         f"{SEVERITY_HEADINGS.get(severity, severity)} alert #{number}",
         f"Patient: {patient}",
         f"Rule: {description}",
-        f"{'Wrote' if in_their_words else 'Answered'}: {summary}",
+        f"{label}: {summary}",
     ]
     if step_title:
         lines.append(f"Check-in: {step_title}")

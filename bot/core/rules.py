@@ -112,7 +112,9 @@ def evaluate_missed(protocol: Protocol, context: MissedContext) -> list[Match]:
     A run of missed check-ins alerts once it reaches the rule's count and again for every
     further one, so a silent patient never stays silent to staff.
     """
-    since = f"; last answer {context.last_answer}" if context.last_answer else "; no answer yet"
+    since = (
+        f"; last answer {context.last_answer}" if context.last_answer else " (nothing answered yet)"
+    )
     night = Severity.REVIEW if context.mostly_at_night else None
     matches = []
     for rule in protocol.rules:

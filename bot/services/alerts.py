@@ -308,7 +308,7 @@ def alert_text(rt: Runtime, session: Session, alert: Alert, also: tuple[str, ...
         alert.created_at,
         tz,
         interrupted=check_in is not None and check_in.status == CheckInStatus.INTERRUPTED,
-        in_their_words=rule is not None and isinstance(rule.condition, Words),
+        label=_summary_label(rule),
     )
     if rule is not None and isinstance(rule.condition, ReliefLost):
         text += "\n" + texts.FOLLOW_UP_REDUCED
@@ -317,6 +317,15 @@ def alert_text(rt: Runtime, session: Session, alert: Alert, also: tuple[str, ...
         who = acknowledger(session, alert)
         text += "\n\n" + texts.acknowledged_line(who, alert.acknowledged_at, tz)
     return text
+
+
+def _summary_label(rule) -> str:
+    """What the summary line of an alert is: an answer, the patient's words, or a miss."""
+    if rule is not None and isinstance(rule.condition, Words):
+        return "Wrote"
+    if rule is not None and isinstance(rule.condition, Missed | MissedInARow):
+        return "Details"
+    return "Answered"
 
 
 def acknowledger(session: Session, alert: Alert) -> str:

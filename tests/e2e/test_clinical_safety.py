@@ -338,7 +338,7 @@ async def test_every_missed_check_in_after_the_second_in_a_row_alerts(bot, fake_
     early = {a.check_in_id: a.severity for a in alerts if a.rule_id == "missed_early_check_in"}
     assert early == {rows[1].id: "urgent", rows[2].id: "urgent"}
     last = await server.wait_for_message(ADMIN_ID, contains="10 check-ins missed in a row")
-    assert "no answer yet" in last.text
+    assert "(nothing answered yet)" in last.text
 
 
 # -- 7. nothing the bot starts arrives with a sound at night ----------------------------------
