@@ -18,6 +18,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackContext, ContextTypes
 
 from bot import texts
+from bot.core import parsing
 from bot.keyboards import BadCallback, Callback
 from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import RUNTIME_KEY, Runtime
@@ -84,6 +85,15 @@ def reply_by_audience(
         reply(rt, update, patient_text)
     else:
         reply(rt, update, texts.stranger(user_id))
+
+
+def single_ref(context: CallbackContext) -> str | None:
+    """The command's one argument as a clinic reference; None when it is not exactly that."""
+    args = context.args or []
+    try:
+        return parsing.clinic_ref(args[0]) if len(args) == 1 else None
+    except parsing.ParseError:
+        return None
 
 
 def is_private(update: Update) -> bool:

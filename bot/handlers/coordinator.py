@@ -9,7 +9,14 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.core import parsing
-from bot.handlers.common import answer_query, decode_callback, reply, runtime_of, staff_command
+from bot.handlers.common import (
+    answer_query,
+    decode_callback,
+    reply,
+    runtime_of,
+    single_ref,
+    staff_command,
+)
 from bot.roles import COORDINATORS, Role, role_of
 from bot.runtime import Runtime
 from bot.services import enrolment, infusions, messages, patients
@@ -94,7 +101,7 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime,
 @staff_command(COORDINATORS)
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
     """/resume <ref>: check-ins again; asks first."""
-    _ask(update, rt, patients.Change.RESUME, _only_ref(context), None, texts.RESUME_USAGE)
+    _ask(update, rt, patients.Change.RESUME, single_ref(context), None, texts.RESUME_USAGE)
 
 
 @staff_command(COORDINATORS)
@@ -102,15 +109,7 @@ async def discharge(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
 ) -> None:
     """/discharge <ref>: the follow-up ends, the patient is told; asks first."""
-    _ask(update, rt, patients.Change.DISCHARGE, _only_ref(context), None, texts.DISCHARGE_USAGE)
-
-
-def _only_ref(context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    args = context.args or []
-    try:
-        return parsing.clinic_ref(args[0]) if len(args) == 1 else None
-    except parsing.ParseError:
-        return None
+    _ask(update, rt, patients.Change.DISCHARGE, single_ref(context), None, texts.DISCHARGE_USAGE)
 
 
 def _ask(update: Update, rt: Runtime, change, ref: str | None, until, usage: str) -> None:

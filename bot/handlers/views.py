@@ -6,8 +6,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.core import parsing
-from bot.handlers.common import answer_query, decode_callback, reply, runtime_of, staff_command
+from bot.handlers.common import (
+    answer_query,
+    decode_callback,
+    reply,
+    runtime_of,
+    single_ref,
+    staff_command,
+)
 from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import Runtime
 from bot.services import messages, views
@@ -44,11 +50,7 @@ async def patients(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runti
 @staff_command(ALL_STAFF)
 async def patient(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
     """/patient <ref>: one patient's infusions, check-ins, pain trend and alerts."""
-    args = context.args or []
-    try:
-        ref = parsing.clinic_ref(args[0]) if len(args) == 1 else None
-    except parsing.ParseError:
-        ref = None
+    ref = single_ref(context)
     if ref is None:
         reply(rt, update, texts.PATIENT_USAGE)
         return
@@ -59,12 +61,8 @@ async def patient(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtim
 @staff_command(ADMINS)
 async def audit(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role):
     """/audit [ref]: the last 50 audit entries, newest first (admins only)."""
-    args = context.args or []
-    try:
-        ref = parsing.clinic_ref(args[0]) if len(args) == 1 else None
-    except parsing.ParseError:
-        ref = ""
-    if len(args) > 1 or ref == "":
+    ref = single_ref(context)
+    if context.args and ref is None:
         reply(rt, update, texts.AUDIT_USAGE)
         return
     with rt.session() as session:

@@ -86,22 +86,34 @@ def raise_alerts(
         if alert.rule_id in snoozed:
             snooze = snoozed[alert.rule_id]
             repo.acknowledge_alert(session, alert.id, snooze.snoozed_by, now, SNOOZED)
-    grouped = [a for a in created if a.rule_id in GROUPED_RULES]
-    for alert in grouped:
-        notify_staff(rt, session, now, alert)
-    together = [a for a in created if a.rule_id not in GROUPED_RULES | set(snoozed)]
-    if together:
-        notify_staff_together(rt, session, now, together)
+    notify_staff(rt, session, now, [a for a in created if a.rule_id not in snoozed])
     return created
 
 
-def notify_staff_together(
-    rt: Runtime, session: Session, now: datetime, alerts: list[Alert]
-) -> None:
-    """One staff message for every rule one answer set off, headed by the most severe.
+def notify_staff(rt: Runtime, session: Session, now: datetime, alerts: list[Alert]) -> None:
+    """Queue alerts raised together to every staff chat, with an Acknowledge button.
 
-    Acknowledging it (by its button or by any of its numbers) acknowledges them all.
+    Notices that can wait (a patient became unreachable) are grouped: those raised within
+    GROUP_WAIT of each other share one message, so that forty blocked patients are one
+    message in the staff group and not two minutes of its 20-a-minute limit. The rest (the
+    rules one answer set off) are one message headed by the most severe; acknowledging it,
+    by its button or any of its numbers, acknowledges them all.
     """
+    chats = staff_chats(rt, session)
+    if alerts and not chats:
+        log.warning("alerts have no staff to go to: set STAFF_ALERT_CHAT_ID or admins")
+    render = functools.partial(grouped_notice, rt, session)
+    for alert in (a for a in alerts if a.rule_id in GROUPED_RULES):
+        for chat_id in chats:
+            messages.send_grouped(
+                session, now, chat_id, alert.rule_id, alert.id, render, GROUP_WAIT
+            )
+    together = [a for a in alerts if a.rule_id not in GROUPED_RULES]
+    if together:
+        _notify_together(rt, session, now, together)
+
+
+def _notify_together(rt: Runtime, session: Session, now: datetime, alerts: list[Alert]) -> None:
     alerts = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
     head = alerts[0]
     tz = rt.settings.clinic_timezone
@@ -210,37 +222,6 @@ def patient_text_key(rt: Runtime, alert: Alert) -> str | None:
     if rule is not None and rule.patient_text:
         return rule.patient_text
     return PATIENT_TEXT_BY_SEVERITY.get(Severity(alert.severity))
-
-
-def notify_staff(rt: Runtime, session: Session, now: datetime, alert: Alert) -> None:
-    """Queue the alert to every staff chat, with its Acknowledge button.
-
-    Notices that can wait (a patient became unreachable) are grouped: those raised within
-    GROUP_WAIT of each other share one message, so that forty blocked patients are one
-    message in the staff group and not two minutes of its 20-a-minute limit.
-    """
-    chats = staff_chats(rt, session)
-    if not chats:
-        log.warning("alert %s has no staff to go to: set STAFF_ALERT_CHAT_ID or admins", alert.id)
-    if alert.rule_id in GROUPED_RULES:
-        render = functools.partial(grouped_notice, rt, session)
-        for chat_id in chats:
-            messages.send_grouped(
-                session, now, chat_id, alert.rule_id, alert.id, render, GROUP_WAIT
-            )
-        return
-    text = alert_text(rt, session, alert)
-    for chat_id in chats:
-        messages.send(
-            session,
-            now,
-            chat_id,
-            text,
-            Purpose.ALERT,
-            keyboards.acknowledge_keyboard(alert.id),
-            silent=alert.severity == Severity.REVIEW,
-            alert_id=alert.id,
-        )
 
 
 def grouped_notice(
@@ -439,7 +420,7 @@ def mark_unreachable(
     )
     alert.patient_told_at = now
     repo.audit(session, actor=None, action="patient_blocked", now=now, patient_id=patient_id)
-    notify_staff(rt, session, now, alert)
+    notify_staff(rt, session, now, [alert])
     log.info("patient %s unreachable; staff told by alert %s", patient_id, alert.id)
 
 

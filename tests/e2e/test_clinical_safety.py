@@ -33,6 +33,35 @@ async def with_infusion(bot: BotUnderTest, args: str = "") -> str:
     return recorded.text
 
 
+async def answer_all(server, patient, steps: list[tuple[str, str]]) -> None:
+    """Tap `button` on each question containing `contains`, in order."""
+    for contains, button in steps:
+        await answer(server, patient, contains, button)
+
+
+async def open_report(bot: BotUnderTest, *screener: str) -> None:
+    """An active patient sends /report, ticks nothing, and answers the screener so far."""
+    bot.server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT_ID], infusion=False)
+    ann = bot.server.user(PATIENT_ID)
+    ann.send_text("/report")
+    questions = ["Tick all that apply", "Yellow skin/eyes", "wished you were dead"]
+    questions += ["thoughts of killing yourself", "prepared to do anything to end your life"]
+    buttons = [NONE, NONE, *screener]
+    await answer_all(bot.server, ann, list(zip(questions, buttons, strict=False)))
+
+
+async def evening_checklist(bot: BotUnderTest):
+    """An infusion, its baseline answered, 4 h on: the evening check-in's side-effect list."""
+    server = bot.server
+    await with_infusion(bot)
+    ann = server.user(PATIENT_ID)
+    await answer_baseline(server, ann)
+    await next_step(bot, hours=4)
+    await answer(server, ann, "Evening check-in", "3")
+    return await server.next_message(PATIENT_ID, contains="Tick all that apply")
+
+
 async def next_step(bot: BotUnderTest, **delta: float) -> None:
     bot.clock.advance(**delta)
     await bot.dispatch()
@@ -145,14 +174,8 @@ async def test_suicidal_intent_ends_the_report_with_the_emergency_and_crisis_tex
     bot, fake_bot_api
 ):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT_ID], infusion=False)
+    await open_report(bot, "No", "Yes")
     ann = server.user(PATIENT_ID)
-    ann.send_text("/report")
-    await answer(server, ann, "Tick all that apply", NONE)
-    await answer(server, ann, "Yellow skin/eyes", NONE)
-    await answer(server, ann, "wished you were dead", "No")
-    await answer(server, ann, "thoughts of killing yourself", "Yes")
     crisis = await server.next_message(PATIENT_ID, contains="You can talk to someone right now")
     assert f"call {CRISIS_LINE}" in crisis.text
     await answer(server, ann, "thought about how", "Yes")
@@ -174,13 +197,8 @@ async def test_suicidal_intent_ends_the_report_with_the_emergency_and_crisis_tex
 
 async def test_an_emergency_symptom_is_not_followed_by_its_severity_question(bot, fake_bot_api):
     server = fake_bot_api
-    await with_infusion(bot)
-    ann = server.user(PATIENT_ID)
-    await answer_baseline(server, ann)
-    await next_step(bot, hours=4)
-    await answer(server, ann, "Evening check-in", "3")
-    checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
-    ann.press(checklist, button_text="☐ Breathlessness")
+    checklist = await evening_checklist(bot)
+    server.user(PATIENT_ID).press(checklist, button_text="☐ Breathlessness")
     await server.next_message(PATIENT_ID, contains="Call 112 now")
     await server.wait_for(lambda: check_in(bot, "evening").status == CheckInStatus.INTERRUPTED)
     await bot.dispatch()
@@ -231,15 +249,8 @@ async def test_risk_words_during_a_check_in_end_it(bot, fake_bot_api):
 
 async def test_a_report_asks_urgency_and_words_and_relays_them(bot, fake_bot_api):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT_ID], infusion=False)
+    await open_report(bot, "No", "No", "No")
     ann = server.user(PATIENT_ID)
-    ann.send_text("/report")
-    await answer(server, ann, "Tick all that apply", NONE)
-    await answer(server, ann, "Yellow skin/eyes", NONE)
-    await answer(server, ann, "wished you were dead", "No")
-    await answer(server, ann, "thoughts of killing yourself", "No")
-    await answer(server, ann, "prepared to do anything to end your life", "No")
     await answer(server, ann, "Does this feel urgent to you?", "Yes")
     urgent = await server.next_message(PATIENT_ID, contains="will contact you today")
     assert f"on-call line: {ON_CALL}" in urgent.text
@@ -427,12 +438,8 @@ async def test_a_late_infusion_borrows_the_previous_baseline_and_says_so(bot, fa
 
 async def test_confusion_asks_whether_they_are_hard_to_wake(bot, fake_bot_api):
     server = fake_bot_api
-    await with_infusion(bot)
+    checklist = await evening_checklist(bot)
     ann = server.user(PATIENT_ID)
-    await answer_baseline(server, ann)
-    await next_step(bot, hours=4)
-    await answer(server, ann, "Evening check-in", "3")
-    checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
     ann.press(checklist, button_text="☐ Confusion")
     await server.wait_for(
         lambda: "Done (1 ticked)" in dict(server.message(PATIENT_ID, checklist.message_id).buttons)
