@@ -18,12 +18,22 @@ from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import Runtime
 from bot.services import messages, views
 from bot.services.messages import Purpose
+from storage import repository as repo
 
 ADMINS = frozenset({Role.ADMIN})
 
 
 def _show(rt: Runtime, update: Update, session, view: views.View) -> None:
+    """Send the view, and audit that this person looked (at this patient)."""
     chat_id = update.effective_chat.id
+    command = update.effective_message.text.split()[0].lstrip("/").split("@")[0]
+    repo.audit(
+        session,
+        actor=update.effective_user.id,
+        action=f"view:{command}",
+        now=rt.clock.now(),
+        patient_id=view.patient_id,
+    )
     text = texts.fit(view.text)
     messages.send(session, rt.clock.now(), chat_id, text, Purpose.REPLY, view.keyboard)
 

@@ -28,6 +28,7 @@ class View:
 
     text: str
     keyboard: keyboards.Keyboard | None = None
+    patient_id: int | None = None  # the patient it shows, for the audit
 
 
 def open_alerts(rt: Runtime, session: Session, now: datetime, page: int) -> View:
@@ -96,7 +97,7 @@ def patient_summary(rt: Runtime, session: Session, now: datetime, ref: str) -> V
                 alert.acknowledged_at is not None,
             )
         )
-    return View("\n".join(lines))
+    return View("\n".join(lines), patient_id=patient.id)
 
 
 def _infusion_lines(

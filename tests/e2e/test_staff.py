@@ -39,6 +39,9 @@ async def test_an_admin_invites_staff_who_then_work_and_can_be_removed(bot, fake
     welcome = await server.next_message(NEW_STAFF, contains="you are now clinic staff")
     assert "as coordinator" in welcome.text and "/enroll" in welcome.text
     await server.next_message(ADMIN_ID, contains="Cleo joined as coordinator")
+    scope = {"type": "chat", "chat_id": NEW_STAFF}
+    await server.wait_for(lambda: server.commands(scope))
+    assert "enroll" in [c["command"] for c in server.commands(scope)]
     cleo.send_text("/enroll MRN9 Ann")
     await server.next_message(NEW_STAFF, contains="t.me/")
 
@@ -65,6 +68,7 @@ async def test_an_admin_invites_staff_who_then_work_and_can_be_removed(bot, fake
     question = await server.next_message(ADMIN_ID, contains="Remove Cleo")
     server.user(ADMIN_ID).press(question, button_text="Remove")
     await server.next_message(NEW_STAFF, contains="no longer clinic staff")
+    await server.wait_for(lambda: not server.commands(scope))  # back to the patients' menu
     cleo.send_text("/enroll MRN10")
     await server.next_message(NEW_STAFF, contains="ask your clinic for an invite link")
     assert not bot.all(StaffMember)[0].active

@@ -103,6 +103,11 @@ async def test_views_are_private_and_audit_is_for_admins(fake_bot_api, tmp_path)
         admin.send_text("/audit MRN7")
         mrn7 = await server.next_message(ADMIN_ID, contains="Audit of MRN7")
         assert f"by {ADMIN_ID} · enroll · MRN7" in mrn7.text
+        admin.send_text("/patient MRN7")
+        await server.next_message(ADMIN_ID, contains="MRN7 (Zoe) · invited")
+        admin.send_text("/audit MRN7")
+        again = await server.next_message(ADMIN_ID, contains="Audit of MRN7")
+        assert f"by {ADMIN_ID} · view:patient · MRN7" in again.text
         stranger = server.add_user(4242, "Eve")
         stranger.send_text("/audit")
         await server.next_message(4242, contains="ask your clinic")
