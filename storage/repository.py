@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, Select, delete, func, literal, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -372,21 +372,39 @@ def add_report(
     return report
 
 
+def _status_is(*statuses: CheckInStatus) -> ColumnElement[bool]:
+    """The check-in's status is one of these, written into the SQL rather than bound: only
+    then can SQLite and PostgreSQL see that a partial index on those statuses applies."""
+    values = [literal(str(status), literal_execute=True) for status in statuses]
+    return col(CheckIn.status) == values[0] if len(values) == 1 else col(CheckIn.status).in_(values)
+
+
+def _patient_active() -> ColumnElement[bool]:
+    """The check-in's patient is active; as EXISTS, not a join, so that SQLite walks the
+    check-in index first (it takes `patient.status = ?` for a selective condition)."""
+    return (
+        select(Patient.id)
+        .where(Patient.id == CheckIn.patient_id, Patient.status == PatientStatus.ACTIVE)
+        .exists()
+    )
+
+
 def due_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
     """Pending check-ins of active patients that are due and whose window is open."""
-    return list(
-        session.exec(
-            select(CheckIn.id)
-            .join(Patient)
-            .where(
-                CheckIn.status == CheckInStatus.PENDING,
-                CheckIn.due_at <= now,
-                CheckIn.closes_at > now,
-                Patient.status == PatientStatus.ACTIVE,
-            )
-            .order_by(CheckIn.due_at)
-            .limit(limit)
+    return list(session.exec(_due_check_in_ids(now, limit)))
+
+
+def _due_check_in_ids(now: datetime, limit: int) -> Select:
+    return (
+        select(CheckIn.id)
+        .where(
+            _status_is(CheckInStatus.PENDING),
+            CheckIn.due_at <= now,
+            CheckIn.closes_at > now,
+            _patient_active(),
         )
+        .order_by(CheckIn.due_at)
+        .limit(limit)
     )
 
 
@@ -409,25 +427,19 @@ def claim_check_in(
 
 
 def claim_due_check_ins(session: Session, now: datetime, limit: int) -> list[CheckIn]:
-    """Compare-and-set in one statement: the due check-ins still pending become sent."""
-    due = due_check_in_ids(session, now, limit)
-    if not due:
-        return []
-    claimed = session.exec(
+    """Compare-and-set in one statement: up to `limit` due check-ins still pending become
+    sent; returns them, earliest due first."""
+    claimed = session.scalars(
         update(CheckIn)
-        .where(col(CheckIn.id).in_(due), col(CheckIn.status) == CheckInStatus.PENDING)
-        .values(status=CheckInStatus.SENT, sent_at=now)
-        .returning(col(CheckIn.id))
-        .execution_options(synchronize_session=False)
-    ).all()
-    return list(
-        session.exec(
-            select(CheckIn)
-            .where(col(CheckIn.id).in_([row[0] for row in claimed]))
-            .order_by(CheckIn.due_at)
-            .execution_options(populate_existing=True)
+        .where(
+            col(CheckIn.id).in_(_due_check_in_ids(now, limit).scalar_subquery()),
+            col(CheckIn.status) == CheckInStatus.PENDING,
         )
-    )
+        .values(status=CheckInStatus.SENT, sent_at=now)
+        .returning(CheckIn),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).all()
+    return sorted(claimed, key=lambda check_in: (check_in.due_at, check_in.id))
 
 
 def expired_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
@@ -435,7 +447,7 @@ def expired_check_in_ids(session: Session, now: datetime, limit: int) -> list[in
     return list(
         session.exec(
             select(CheckIn.id)
-            .where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN), CheckIn.closes_at <= now)
+            .where(_status_is(*UNFINISHED_CHECK_IN), CheckIn.closes_at <= now)
             .order_by(CheckIn.closes_at)
             .limit(limit)
         )
@@ -462,14 +474,12 @@ def check_ins_to_remind(session: Session, now: datetime, limit: int) -> list[Che
     return list(
         session.exec(
             select(CheckIn)
-            .join(Patient)
             .where(
-                col(CheckIn.status).in_(OPEN_CHECK_IN),
-                col(CheckIn.remind_at).is_not(None),
-                CheckIn.remind_at <= now,
+                _status_is(*OPEN_CHECK_IN),
                 col(CheckIn.reminded_at).is_(None),
+                CheckIn.remind_at <= now,
                 CheckIn.closes_at > now,
-                Patient.status == PatientStatus.ACTIVE,
+                _patient_active(),
             )
             .limit(limit)
         )
@@ -512,23 +522,19 @@ def next_pending(session: Session, patient_id: int, after: datetime) -> CheckIn 
 def next_wakeup(session: Session) -> datetime | None:
     """The earliest moment at which the dispatcher has something to do."""
     candidates = [
-        # Walks the (status, due_at) index in order and stops at the first active patient's.
+        # Walks the pending index in order and stops at the first active patient's.
         session.exec(
             select(CheckIn.due_at)
-            .join(Patient)
-            .where(
-                CheckIn.status == CheckInStatus.PENDING,
-                Patient.status == PatientStatus.ACTIVE,
-            )
+            .where(_status_is(CheckInStatus.PENDING), _patient_active())
             .order_by(CheckIn.due_at)
             .limit(1)
         ).first(),
         session.exec(
-            select(func.min(CheckIn.closes_at)).where(col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
+            select(func.min(CheckIn.closes_at)).where(_status_is(*UNFINISHED_CHECK_IN))
         ).one(),
         session.exec(
             select(func.min(CheckIn.remind_at)).where(
-                col(CheckIn.status).in_(OPEN_CHECK_IN), col(CheckIn.reminded_at).is_(None)
+                _status_is(*OPEN_CHECK_IN), col(CheckIn.reminded_at).is_(None)
             )
         ).one(),
         session.exec(
