@@ -12,8 +12,9 @@ import contextlib
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
@@ -46,6 +47,8 @@ class Sender:
 
     A wake-up naming chats looks at those chats' queues only; a full look over every chat
     happens at start, when a retry or a paced message falls due, and every IDLE_SECONDS.
+    While MAX_IN_FLIGHT deliveries are under way, chats with a message due wait their turn,
+    most urgent message first.
     """
 
     def __init__(self, rt: Runtime, bot: Bot, limits: SendLimits | None = None) -> None:
@@ -58,6 +61,8 @@ class Sender:
         self._next_full_look = 0.0
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task] = set()
+        # chat -> (priority, id) of its next message, due but waiting for a free slot
+        self._waiting: dict[int, tuple[int, int]] = {}
         self._stopping = False
         self._network_trouble = False
         self._next_bring_forward = 0.0
@@ -111,30 +116,53 @@ class Sender:
             delay = min(delay, max((upcoming - rt.clock.now()).total_seconds(), 0.01))
         for row in rows:
             if len(self._in_flight) >= MAX_IN_FLIGHT:
-                self._full_look = True  # look again when one finishes
-                break
-            delay = min(delay, self._try_start(row))
+                self._wait_for_slot(row)
+            else:
+                delay = min(delay, self._try_start(row))
         return delay
 
     def _launch_chats(self, chats: set[int]) -> None:
-        """Start the next delivery of each of these chats, if it may go now."""
-        rt, waits = self._rt, []
+        """Start the next delivery of each of these chats and of the chats waiting for a
+        slot, most urgent first, as far as slots and pacing allow."""
+        rt, waits, heads = self._rt, [], {}
         with rt.session() as session:
             now = rt.clock.now()
             for chat_id in chats - self._busy_chats:
-                row = repo.outbox_head(session, chat_id)
-                if row is None:
-                    continue
-                if row.next_attempt_at > now:
-                    waits.append((row.next_attempt_at - now).total_seconds())
-                elif not row.attempts or deliveries.still_wanted(session, row):
-                    if len(self._in_flight) >= MAX_IN_FLIGHT:
-                        self._full_look = True
-                        continue
+                self._waiting.pop(chat_id, None)
+                row = self._due_head(session, chat_id, now, waits)
+                if row is not None:
+                    heads[chat_id] = row
+                    self._wait_for_slot(row)
+            for chat_id in sorted(self._waiting, key=self._waiting.__getitem__):
+                if len(self._in_flight) >= MAX_IN_FLIGHT:
+                    break
+                del self._waiting[chat_id]
+                row = heads.pop(chat_id, None) or self._due_head(session, chat_id, now, waits)
+                if row is not None:
                     waits.append(self._try_start(row))
         waits = [w for w in waits if w > 0]
         if waits:
             self._next_full_look = min(self._next_full_look, time.monotonic() + min(waits))
+
+    def _due_head(
+        self, session: Session, chat_id: int, now: datetime, waits: list[float]
+    ) -> OutboxMessage | None:
+        """The chat's next message if it may be tried now; else None (and, for one waiting
+        out a backoff, its wait in `waits`)."""
+        row = repo.outbox_head(session, chat_id)
+        if row is None:
+            return None
+        if row.next_attempt_at > now:
+            waits.append((row.next_attempt_at - now).total_seconds())
+            return None
+        if row.attempts and not deliveries.still_wanted(session, row):
+            return None
+        return row
+
+    def _wait_for_slot(self, row: OutboxMessage) -> None:
+        """The row's chat goes when a slot frees, in the order of its urgency."""
+        if row.chat_id not in self._busy_chats:
+            self._waiting[row.chat_id] = (row.priority, row.id)
 
     def _try_start(self, row: OutboxMessage) -> float:
         """Start the row's delivery unless its chat is busy or paced; returns the wait."""
@@ -147,6 +175,7 @@ class Sender:
 
     def _start(self, row: OutboxMessage) -> None:
         self._busy_chats.add(row.chat_id)
+        self._waiting.pop(row.chat_id, None)
         if row.method == Method.SEND:
             self._pacer.sending(row.chat_id)
         task = asyncio.create_task(self._deliver(row))
