@@ -21,13 +21,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core.protocol import Protocol
 from bot.delivery.processor import ChatOrderedProcessor
+from bot.delivery.transport import AiohttpRequest
 from bot.handlers import coordinator, menus, patient, staff, views
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.services.readiness import announce_warnings
 
 log = logging.getLogger(__name__)
 
-CONNECTIONS = 48
+CONNECTIONS = 48  # the sender's MAX_IN_FLIGHT plus button answers
 CHECK_IN_BUTTONS = r"^[atdsbn]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
@@ -56,9 +57,8 @@ def build_application(
         .updater(None)
         .job_queue(None)
         .concurrent_updates(ChatOrderedProcessor(runtime))
-        # httpcore checks every idle pooled connection on each request: keep the pool
-        # near what runs at once (the sender's MAX_IN_FLIGHT plus button answers).
-        .connection_pool_size(CONNECTIONS)
+        .request(AiohttpRequest(CONNECTIONS))
+        .get_updates_request(AiohttpRequest(1))
         .post_init(on_start)
         .build()
     )
