@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, literal, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -882,17 +882,22 @@ def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessag
     )
 
 
+# Built once: the sender asks this after almost every delivery, and building the statement
+# cost more than running it (140 against 60 microseconds a call).
+_OUTBOX_HEAD = (
+    select(OutboxMessage)
+    .where(
+        OutboxMessage.chat_id == bindparam("chat_id"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+    )
+    .order_by(OutboxMessage.priority, OutboxMessage.id)
+    .limit(1)
+)
+
+
 def outbox_head(session: Session, chat_id: int) -> OutboxMessage | None:
     """The chat's next message to send (most urgent, then oldest), due or not."""
-    return session.exec(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .order_by(OutboxMessage.priority, OutboxMessage.id)
-        .limit(1)
-    ).first()
+    return session.exec(_OUTBOX_HEAD, params={"chat_id": chat_id}).first()
 
 
 def next_outbox_attempt(session: Session, after: datetime) -> datetime | None:
@@ -1083,14 +1088,18 @@ def last_update_id(session: Session) -> int | None:
     return session.exec(select(func.max(InboxUpdate.update_id))).one()
 
 
+# Built once, as it runs for every update.
+_MARK_HANDLED = (
+    update(InboxUpdate)
+    .where(col(InboxUpdate.update_id) == bindparam("update"))
+    .values(handled_at=bindparam("at"), outcome=bindparam("outcome"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def mark_handled(session: Session, update_id: int, now: datetime, outcome: str) -> None:
     """The update was handled (or deliberately not, as `outcome` says)."""
-    session.execute(
-        update(InboxUpdate)
-        .where(col(InboxUpdate.update_id) == update_id)
-        .values(handled_at=now, outcome=outcome)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_MARK_HANDLED, {"update": update_id, "at": now, "outcome": outcome})
 
 
 def purge_handled_updates(session: Session, before: datetime, limit: int) -> int:

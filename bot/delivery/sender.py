@@ -183,19 +183,22 @@ class Sender:
         task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, row: OutboxMessage) -> None:
+        chat_id = row.chat_id  # the outcome may move the row to another chat
         try:
             try:
                 outcome = await self._attempt(row)
             finally:
                 if row.method == Method.SEND:
-                    self._pacer.sent(row.chat_id, time.monotonic())
+                    self._pacer.sent(chat_id, time.monotonic())
             with self._rt.session() as session:
+                # The row as it was sent: the outcome finds it in the session, unread again.
+                session.add(row)
                 outcome(session, self._rt.clock.now())
         except Exception as exc:
             log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)
         finally:
-            self._busy_chats.discard(row.chat_id)
-            self.wake({row.chat_id})
+            self._busy_chats.discard(chat_id)
+            self.wake({chat_id})
 
     async def _attempt(self, row: OutboxMessage):
         """Make the call; returns how to record its outcome (a function of session and time)."""
