@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, literal, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -1030,18 +1030,19 @@ def store_updates(
         if update_id in known:
             continue
         known.add(update_id)
-        fresh.append(update_id)
-        session.add(
-            InboxUpdate(
-                update_id=update_id,
-                chat_id=chat_id,
-                payload=payload,
-                received_at=now,
-                handled_at=now if outcome else None,
-                outcome=outcome,
-            )
+        fresh.append(
+            {
+                "update_id": update_id,
+                "chat_id": chat_id,
+                "payload": payload,
+                "received_at": now,
+                "handled_at": now if outcome else None,
+                "outcome": outcome,
+            }
         )
-    return fresh
+    if fresh:  # one statement for the batch (a flood is a hundred at a time)
+        session.execute(insert(InboxUpdate), fresh)
+    return [row["update_id"] for row in fresh]
 
 
 def held_back_patient_updates(

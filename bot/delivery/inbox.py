@@ -3,6 +3,9 @@
 Telegram drops an update once a later getUpdates call names a higher offset; this loop asks
 for the next batch only after the current one is committed. Updates stored but not handled
 (the bot stopped or crashed first) are handled first at the next start.
+
+A batch is read as Telegram's JSON: PTB objects are built only for the updates that will be
+handled. In a flood most are not, and building them took more time than storing them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ import asyncio
 import json
 import logging
 import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ChatType
-from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.delivery.flood import FloodGuard, FloodLimit
@@ -28,6 +35,44 @@ log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 25
 MAX_BACKOFF_SECONDS = 60
+# How long a long poll may take beyond its own timeout before it counts as timed out.
+READ_TIMEOUT_BEYOND_POLL = 5.0
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Received:
+    """One update as Telegram sent it, and the ids the flood guard and the inbox need."""
+
+    raw: JSON
+    user_id: int | None
+    chat_id: int | None
+    is_press: bool
+
+    @property
+    def update_id(self) -> int:
+        return self.raw["update_id"]
+
+    @classmethod
+    def read(cls, raw: JSON, bot: Bot) -> Received:
+        """Read the ids of a message, an edit or a button press from the JSON; PTB reads the
+        rarer kinds of update."""
+        for kind in ("message", "edited_message"):
+            if kind in raw:
+                item = raw[kind]
+                return cls(raw, item.get("from", {}).get("id"), item["chat"]["id"], False)
+        press = raw.get("callback_query")
+        if press is not None and "message" in press:
+            return cls(raw, press["from"]["id"], press["message"]["chat"]["id"], True)
+        update = Update.de_json(raw, bot)
+        user, chat = update.effective_user, update.effective_chat
+        return cls(
+            raw,
+            user.id if user else None,
+            chat.id if chat else None,
+            update.callback_query is not None,
+        )
 
 
 class Inbox:
@@ -44,6 +89,8 @@ class Inbox:
         self._poll_seconds = poll_seconds
         self._offset: int | None = None
         self._flood = FloodGuard(FloodLimit())
+        # Asking for getUpdates as JSON is deliberate (see the module docstring).
+        warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
 
     async def replay_unhandled(self) -> int:
         """Queue the stored updates nobody handled; returns how many."""
@@ -64,11 +111,7 @@ class Inbox:
         backoff = 1
         while True:
             try:
-                updates = await self._app.bot.get_updates(
-                    offset=self._offset,
-                    timeout=self._poll_seconds,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                updates = await self._fetch()
             except InvalidToken:
                 raise
             except TimedOut:
@@ -84,30 +127,45 @@ class Inbox:
             if updates:
                 self._accept(updates)
 
-    def _accept(self, updates: list[Update]) -> None:
+    async def _fetch(self) -> list[JSON]:
+        """The next batch (long polling), as Telegram's JSON."""
+        try:
+            return await self._app.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={
+                    "offset": self._offset,
+                    "timeout": self._poll_seconds,
+                    "allowed_updates": Update.ALL_TYPES,
+                },
+                read_timeout=self._poll_seconds + READ_TIMEOUT_BEYOND_POLL,
+            )
+        except EndPointNotFound as exc:  # getUpdates exists: Telegram refused the token
+            raise InvalidToken(exc.message) from exc
+
+    def _accept(self, raw_updates: list[JSON]) -> None:
         """Store the batch in one transaction (floods already marked) and queue the rest."""
-        now = time.monotonic()
-        verdicts = {u.update_id: self._flood_verdict(u, now) for u in updates}
+        now, bot = time.monotonic(), self._app.bot
+        received = [Received.read(raw, bot) for raw in raw_updates]
+        verdicts = {r.update_id: self._flood_verdict(r, now) for r in received}
         rows = [
-            (u.update_id, _chat_id(u), json.dumps(u.to_dict()), _outcome(verdicts[u.update_id]))
-            for u in updates
+            (r.update_id, r.chat_id, json.dumps(r.raw), _outcome(verdicts[r.update_id]))
+            for r in received
         ]
         with self._rt.session() as session:
             fresh = set(repo.store_updates(session, rows, self._rt.clock.now()))
-            for update in updates:
-                if update.update_id in fresh and verdicts[update.update_id] is None:
-                    self._slow_down(session, update)
-        self._offset = updates[-1].update_id + 1
+            for r in received:
+                if r.update_id in fresh and verdicts[r.update_id] is None:
+                    self._slow_down(session, Update.de_json(r.raw, bot))
+        self._offset = received[-1].update_id + 1
         log.debug("stored %d updates (%d new), up to %d", len(rows), len(fresh), self._offset - 1)
-        for update in updates:
-            if update.update_id in fresh and verdicts[update.update_id] is True:
-                self._app.update_queue.put_nowait(update)
+        for r in received:
+            if r.update_id in fresh and verdicts[r.update_id] is True:
+                self._app.update_queue.put_nowait(Update.de_json(r.raw, bot))
 
-    def _flood_verdict(self, update: Update, now: float) -> bool | None:
-        user = update.effective_user
-        if update.callback_query is not None or user is None:
+    def _flood_verdict(self, received: Received, now: float) -> bool | None:
+        if received.is_press or received.user_id is None:
             return True
-        return self._flood.admit(user.id, now)
+        return self._flood.admit(received.user_id, now)
 
     def _slow_down(self, session, update: Update) -> None:
         """The first message held back in a flood: one "slow down" instead of answers."""
@@ -123,7 +181,3 @@ class Inbox:
 
 def _outcome(verdict: bool | None) -> str | None:
     return None if verdict is True else "throttled"
-
-
-def _chat_id(update: Update) -> int | None:
-    return update.effective_chat.id if update.effective_chat is not None else None
