@@ -34,6 +34,7 @@ from storage import repository as repo
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 25
+BATCH_LIMIT = 100  # Telegram's most updates per getUpdates
 MAX_BACKOFF_SECONDS = 60
 # How long a long poll may take beyond its own timeout before it counts as timed out.
 READ_TIMEOUT_BEYOND_POLL = 5.0
@@ -89,6 +90,10 @@ class Inbox:
         self._poll_seconds = poll_seconds
         self._offset: int | None = None
         self._flood = FloodGuard(FloodLimit())
+        # Updates to chats where someone is flooding wait until what Telegram holds is read:
+        # handling them first would make everyone whose updates are still there wait.
+        self._held: list[Update] = []
+        self._held_chats: set[int | None] = set()
         # Asking for getUpdates as JSON is deliberate (see the module docstring).
         warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
 
@@ -126,6 +131,8 @@ class Inbox:
             backoff = 1
             if updates:
                 self._accept(updates)
+            if len(updates) < BATCH_LIMIT:
+                self._hand_on_held()
 
     async def _fetch(self) -> list[JSON]:
         """The next batch (long polling), as Telegram's JSON."""
@@ -134,7 +141,8 @@ class Inbox:
                 "getUpdates",
                 api_kwargs={
                     "offset": self._offset,
-                    "timeout": self._poll_seconds,
+                    "limit": BATCH_LIMIT,
+                    "timeout": 0 if self._held else self._poll_seconds,
                     "allowed_updates": Update.ALL_TYPES,
                 },
                 read_timeout=self._poll_seconds + READ_TIMEOUT_BEYOND_POLL,
@@ -158,9 +166,22 @@ class Inbox:
                     self._slow_down(session, Update.de_json(r.raw, bot))
         self._offset = received[-1].update_id + 1
         log.debug("stored %d updates (%d new), up to %d", len(rows), len(fresh), self._offset - 1)
+        flooded = {r.chat_id for r in received if verdicts[r.update_id] is not True}
         for r in received:
-            if r.update_id in fresh and verdicts[r.update_id] is True:
-                self._app.update_queue.put_nowait(Update.de_json(r.raw, bot))
+            if r.update_id not in fresh or verdicts[r.update_id] is not True:
+                continue
+            update = Update.de_json(r.raw, bot)
+            if r.chat_id in flooded or r.chat_id in self._held_chats:
+                self._held.append(update)
+                self._held_chats.add(r.chat_id)
+            else:
+                self._app.update_queue.put_nowait(update)
+
+    def _hand_on_held(self) -> None:
+        """Telegram holds no more updates: queue those held back behind a flood, in order."""
+        for update in self._held:
+            self._app.update_queue.put_nowait(update)
+        self._held, self._held_chats = [], set()
 
     def _flood_verdict(self, received: Received, now: float) -> bool | None:
         if received.is_press or received.user_id is None:
