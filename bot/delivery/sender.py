@@ -183,7 +183,19 @@ class Sender:
         task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        chat_id = row.chat_id  # the outcome may move the row to another chat
+        """Deliver the row, then the chat's next messages for as long as they may go at once:
+        a busy chat (a staff chat getting alerts) goes on without waking the sender loop,
+        which under load waits a whole turn of the event loop for each message."""
+        chat_id = row.chat_id  # an outcome may move the row to another chat
+        try:
+            while row is not None:
+                await self._deliver_one(row, chat_id)
+                row = self._next_in_chat(chat_id)
+        finally:
+            self._busy_chats.discard(chat_id)
+            self.wake({chat_id})
+
+    async def _deliver_one(self, row: OutboxMessage, chat_id: int) -> None:
         try:
             try:
                 outcome = await self._attempt(row)
@@ -196,9 +208,26 @@ class Sender:
                 outcome(session, self._rt.clock.now())
         except Exception as exc:
             log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)
-        finally:
-            self._busy_chats.discard(chat_id)
-            self.wake({chat_id})
+
+    def _next_in_chat(self, chat_id: int) -> OutboxMessage | None:
+        """The chat's next message if it may go now and no chat waiting for a slot has a
+        more urgent one; None leaves the chat to the sender loop."""
+        if self._stopping:
+            return None
+        try:
+            with self._rt.session() as session:
+                row = self._due_head(session, chat_id, self._rt.clock.now(), [])
+        except Exception as exc:
+            log.error("looking at chat's next message failed: %s", type(exc).__name__)
+            return None
+        if row is None or (self._waiting and min(self._waiting.values()) < (row.priority, row.id)):
+            return None
+        counts = row.method == Method.SEND
+        if self._pacer.wait(chat_id, time.monotonic(), counts=counts) > 0:
+            return None
+        if counts:
+            self._pacer.sending(chat_id)
+        return row
 
     async def _attempt(self, row: OutboxMessage):
         """Make the call; returns how to record its outcome (a function of session and time)."""
