@@ -241,6 +241,8 @@ async def time_wakeups(path: Path, now: datetime, times: int, protocol: Path):
     rt = Runtime(settings, load_protocol(protocol), engine, clock)
     wakeups, claims, lookups = [], [], []
     batches = iter(range(1, 2 * (WARMUP + times) + 1))
+    # `python -m bot` ran on this database first and may have queued its start-up notices.
+    queued_before = outbox_count(rt)
     try:
         for number in range(WARMUP + times):
             clock.set(now + next(batches) * SPACING)
@@ -254,8 +256,7 @@ async def time_wakeups(path: Path, now: datetime, times: int, protocol: Path):
             if number >= WARMUP:
                 wakeups.append(took)
                 lookups.append(looked)
-        with rt.session() as session:
-            queued = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+        queued = outbox_count(rt) - queued_before
         for number in range(WARMUP + times):
             clock.set(now + next(batches) * SPACING)
             began = time.perf_counter()
@@ -271,6 +272,12 @@ async def time_wakeups(path: Path, now: datetime, times: int, protocol: Path):
     if queued != BATCH * (WARMUP + times):
         raise RuntimeError(f"the wake-ups queued {queued} questions, not {BATCH} each")
     return wakeups, claims, lookups
+
+
+def outbox_count(rt: Runtime) -> int:
+    """How many messages the outbox holds."""
+    with rt.session() as session:
+        return session.exec(select(func.count()).select_from(OutboxMessage)).one()
 
 
 def offline_settings(path: Path) -> Settings:
