@@ -11,9 +11,9 @@ question with buttons, for the same number of questions per patient and round. I
 same three calls per tap as the bot, with PTB's own HTTP client (httpx). Printed beside it:
 the same bare Application on the bot's HTTP client (bot.delivery.transport, aiohttp), so
 that what the bot's HTTP client saves does not hide what its database work costs; and both
-with 10 patients instead of 50, where the machine is not saturated: with 50 patients
-tapping the instant a question arrives, tap -> next question is about 50 / throughput
-(Little's law) for any bot.
+with 5 patients instead of 50. Patients who tap the instant a question arrives keep any bot
+saturated, so tap -> next question is about patients / throughput (Little's law): with 50,
+150 ms would take over 330 answers/s; with 5, it shows the latency of the work itself.
 
 The fake's limits are off and the bot paces with NO_LIMITS (button presses are never held
 back by the flood guard, so the simulated patients' speed is no problem).
@@ -50,7 +50,7 @@ from tests.benchmarks.common import (
 from tests.fake_bot_api import BotMessage
 
 PATIENTS = 50
-FEW_PATIENTS = 10
+FEW_PATIENTS = 5
 FIRST_USER = 20_000
 ROUNDS_QUICK = ("baseline", "evening")
 ROUNDS_FULL = ("baseline", "evening", "next_day", "day_3", "week_1")
