@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 25
 BATCH_LIMIT = 100  # Telegram's most updates per getUpdates
+HELD_AT_MOST_SECONDS = 1.0
+QUIET_CHECK_SECONDS = 0.005
 MAX_BACKOFF_SECONDS = 60
 # How long a long poll may take beyond its own timeout before it counts as timed out.
 READ_TIMEOUT_BEYOND_POLL = 5.0
@@ -84,16 +87,21 @@ class Inbox:
         rt: Runtime,
         application: Application,
         poll_seconds: int,
+        busy: Callable[[], bool],
     ) -> None:
         self._rt = rt
         self._app = application
         self._poll_seconds = poll_seconds
+        self._busy = busy
         self._offset: int | None = None
         self._flood = FloodGuard(FloodLimit())
-        # Updates to chats where someone is flooding wait until what Telegram holds is read:
-        # handling them first would make everyone whose updates are still there wait.
+        # Updates to chats where someone is flooding wait until what Telegram holds is read
+        # and the bot has handled and sent everything else (or HELD_AT_MOST_SECONDS): handled
+        # first, they would make everyone else wait.
         self._held: list[Update] = []
         self._held_chats: set[int | None] = set()
+        self._backlog = False  # the last batch was full: Telegram holds more
+        self._releasing: asyncio.Task | None = None
         # Asking for getUpdates as JSON is deliberate (see the module docstring).
         warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
 
@@ -113,6 +121,13 @@ class Inbox:
 
     async def run(self) -> None:
         """Fetch, store and queue updates until cancelled; InvalidToken ends it."""
+        try:
+            await self._fetch_for_ever()
+        finally:
+            if self._releasing is not None:
+                self._releasing.cancel()  # what it held stays in the inbox, unhandled
+
+    async def _fetch_for_ever(self) -> None:
         backoff = 1
         while True:
             try:
@@ -131,8 +146,9 @@ class Inbox:
             backoff = 1
             if updates:
                 self._accept(updates)
-            if len(updates) < BATCH_LIMIT:
-                self._hand_on_held()
+            self._backlog = len(updates) == BATCH_LIMIT
+            if self._held and not self._backlog and self._releasing is None:
+                self._releasing = asyncio.create_task(self._release_held())
 
     async def _fetch(self) -> list[JSON]:
         """The next batch (long polling), as Telegram's JSON."""
@@ -142,7 +158,7 @@ class Inbox:
                 api_kwargs={
                     "offset": self._offset,
                     "limit": BATCH_LIMIT,
-                    "timeout": 0 if self._held else self._poll_seconds,
+                    "timeout": 0 if self._backlog else self._poll_seconds,
                     "allowed_updates": Update.ALL_TYPES,
                 },
                 read_timeout=self._poll_seconds + READ_TIMEOUT_BEYOND_POLL,
@@ -177,11 +193,16 @@ class Inbox:
             else:
                 self._app.update_queue.put_nowait(update)
 
-    def _hand_on_held(self) -> None:
-        """Telegram holds no more updates: queue those held back behind a flood, in order."""
+    async def _release_held(self) -> None:
+        """Queue the updates held back behind a flood, in order, once the bot is idle."""
+        deadline, quiet_checks = time.monotonic() + HELD_AT_MOST_SECONDS, 0
+        # Twice in a row: an update taken off the queue starts being handled a moment later.
+        while quiet_checks < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(QUIET_CHECK_SECONDS)
+            quiet_checks = 0 if self._busy() else quiet_checks + 1
         for update in self._held:
             self._app.update_queue.put_nowait(update)
-        self._held, self._held_chats = [], set()
+        self._held, self._held_chats, self._releasing = [], set(), None
 
     def _flood_verdict(self, received: Received, now: float) -> bool | None:
         if received.is_press or received.user_id is None:

@@ -36,7 +36,7 @@ class RunningBot:
         self.runtime: Runtime = application.bot_data[RUNTIME_KEY]
         self.sender = Sender(self.runtime, application.bot, limits)
         self.dispatcher = Dispatcher(self.runtime)
-        self.inbox = Inbox(self.runtime, application, poll_seconds)
+        self.inbox = Inbox(self.runtime, application, poll_seconds, self._busy)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -54,6 +54,14 @@ class RunningBot:
             asyncio.create_task(self.inbox.run(), name="inbox"),
         ]
         log.info("bot started as @%s", self.application.bot.username)
+
+    def _busy(self) -> bool:
+        """Whether updates are queued or being handled, or messages are being sent."""
+        return (
+            not self.application.update_queue.empty()
+            or self.application.update_processor.busy()
+            or self.sender.busy()
+        )
 
     async def until_stopped(self, stop: asyncio.Event) -> None:
         """Return when `stop` is set or a background task ended (its error is raised)."""

@@ -54,6 +54,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             with self._rt.session() as session:
                 repo.mark_handled(session, update.update_id, self._rt.clock.now(), "handled")
 
+    def busy(self) -> bool:
+        """Whether an update is being handled or waits for its chat's turn."""
+        return bool(self._waiting)
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers."""
         await coroutine

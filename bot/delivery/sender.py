@@ -75,6 +75,10 @@ class Sender:
             self._nudged |= chats
         self._wake.set()
 
+    def busy(self) -> bool:
+        """Whether a delivery is under way."""
+        return bool(self._in_flight)
+
     async def run(self) -> None:
         """Deliver until stopped."""
         while not self._stopping:
