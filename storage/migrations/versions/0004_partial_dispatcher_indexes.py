@@ -5,7 +5,7 @@ read every pending row (half a million at 100,000 patients) to claim ten check-i
 the same for the next check-in of a patient. Partial indexes hold only the rows the
 dispatcher looks for, and no index leads with a status any more.
 
-Revision ID: 0003_perf_indexes
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25 19:30:00
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_perf_indexes"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
