@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from storage.db import make_engine, migrate
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.clock import FakeClock
+from tests.utils.databases import database_url
 from tests.utils.protocols import approved_protocol
 
 ADMIN_ID = 9001
@@ -76,7 +77,7 @@ async def start_bot(
             "TELEGRAM_BOT_TOKEN": server.token,
             "TELEGRAM_BASE_URL": server.base_url,
             "TELEGRAM_BASE_FILE_URL": server.base_file_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite'}",
+            "DATABASE_URL": database_url(tmp_path / "bot.sqlite"),
             "ADMIN_TELEGRAM_IDS": str(ADMIN_ID),
             "CLINIC_TIMEZONE": "Europe/London",
             "DISPATCH_INTERVAL_SECONDS": "3600",

@@ -27,9 +27,12 @@ from bot.keyboards import Action, BadCallback, Callback
 from storage import repository as repo
 from storage.db import make_engine, migrate, session_scope
 from tests.fake_bot_api import BotMessage, ServerThread
+from tests.utils.databases import database_url
+from tests.utils.environment import clean_environment
 from tests.utils.protocols import fast_protocol
 
 READY_SECONDS = 20.0
+_FILE_CAPS = "-dac_override,-dac_read_search,-fowner"
 CHECK_IN_ACTIONS = frozenset({Action.ANSWER, Action.TOGGLE, Action.DONE, Action.SEVERITY})
 
 
@@ -72,14 +75,12 @@ def protocol_file(
 def bot_env(
     server, database: Path, protocol: Path, admin_ids: Iterable[int], **extra: str
 ) -> dict[str, str]:
-    """The child's environment: the fake's URLs, a SQLite file, the admins, the protocol."""
-    dropped = ("TELEGRAM_", "DATABASE_", "ADMIN_", "STAFF_", "PROTOCOL_", "DISPATCH_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
-    env.update(
+    """The child's environment: the fake's URLs, the test's database, the admins, the protocol."""
+    return clean_environment(
         TELEGRAM_BOT_TOKEN=server.token,
         TELEGRAM_BASE_URL=server.base_url,
         TELEGRAM_BASE_FILE_URL=server.base_file_url,
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url(database),
         ADMIN_TELEGRAM_IDS=",".join(str(i) for i in admin_ids),
         PROTOCOL_FILE=str(protocol),
         CLINIC_TIMEZONE="UTC",
@@ -87,12 +88,11 @@ def bot_env(
         LOG_LEVEL="INFO",
         **extra,
     )
-    return env
 
 
 def seed_active_patients(database: Path, user_ids: Iterable[int], enrolled_by: int) -> None:
     """Patients MRN<id> who joined and consented already (Telegram user id = chat id)."""
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(database_url(database))
     try:
         migrate(engine)
         now = datetime.now(UTC)
@@ -128,10 +128,10 @@ def seed_active_patients(database: Path, user_ids: Iterable[int], enrolled_by: i
 
 
 class Database:
-    """Reads the bot's SQLite file (while the bot runs, or after it is gone)."""
+    """Reads the bot's database (while the bot runs, or after it is gone)."""
 
     def __init__(self, path: Path) -> None:
-        self.engine = make_engine(f"sqlite:///{path}")
+        self.engine = make_engine(database_url(path))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -154,6 +154,30 @@ def sleep_until(moment: datetime, margin: float = 0.3) -> None:
 
 
 # -- the process --------------------------------------------------------------------------
+
+# Run as root, a child given this prefix loses root's right to ignore file permissions, so that
+# an unwritable folder or a read-only file is what it is for anyone else.
+WITHOUT_ROOT_FILE_ACCESS = (
+    ["setpriv", f"--inh-caps={_FILE_CAPS}", f"--bounding-set={_FILE_CAPS}", "--"]
+    if os.geteuid() == 0
+    else []
+)
+
+
+def run_python_m_bot(
+    cwd: Path, env: dict[str, str], *args: str, timeout: float = 30, as_root: bool = True
+) -> subprocess.CompletedProcess:
+    """`python -m bot [args]` to its end, its output captured; `as_root=False` runs it
+    without root's power over file permissions."""
+    prefix = [] if as_root else WITHOUT_ROOT_FILE_ACCESS
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class BotProcess:
