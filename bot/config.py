@@ -1,4 +1,9 @@
-"""Settings from the environment (and a .env file), validated once at start."""
+"""Settings from the environment (and a .env file), validated once at start.
+
+`python -m bot` reads `.env` from the current directory, and a relative SQLite path in
+DATABASE_URL is made absolute from the current directory here: both are found in the same
+place whether the bot is installed in editable mode or not.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
+from storage.db import DatabaseUnusable, check_database_url, describe_database
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
@@ -44,8 +50,9 @@ class Settings:
     dispatch_interval_seconds: float = 30.0
 
     def __repr__(self) -> str:
-        # The token never appears in logs or tracebacks.
-        return f"Settings(database_url={self.database_url!r}, admins={len(self.admin_ids)})"
+        # Neither the token nor a database password appears in logs or tracebacks.
+        database = describe_database(self.database_url)
+        return f"Settings(database={database!r}, admins={len(self.admin_ids)})"
 
 
 def load_settings(env: Mapping[str, str] | None = None, require_token: bool = True) -> Settings:
@@ -63,7 +70,7 @@ def load_settings(env: Mapping[str, str] | None = None, require_token: bool = Tr
         bot_token=token,
         base_url=_url(env, "TELEGRAM_BASE_URL", TELEGRAM_API),
         base_file_url=_url(env, "TELEGRAM_BASE_FILE_URL", TELEGRAM_FILE_API),
-        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        database_url=_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL),
         admin_ids=_admin_ids(env.get("ADMIN_TELEGRAM_IDS", "")),
         staff_alert_chat_id=_optional_int(env, "STAFF_ALERT_CHAT_ID"),
         clinic_timezone=_timezone(env.get("CLINIC_TIMEZONE", "").strip() or "UTC"),
@@ -82,6 +89,13 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError(name, "must start with http:// or https://")
     return value
+
+
+def _database_url(raw: str) -> str:
+    try:
+        return check_database_url(raw)
+    except DatabaseUnusable as exc:
+        raise ConfigError("DATABASE_URL", str(exc)) from None
 
 
 def _admin_ids(raw: str) -> frozenset[int]:

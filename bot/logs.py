@@ -13,9 +13,10 @@ import sys
 
 REDACTED = "[token]"
 OUR_LOGGERS = ("bot", "storage", "__main__")
-CHATTY_LIBRARIES = ("telegram", "alembic", "aiohttp", "asyncio")
-# httpx logs request URLs (with the token); SQLAlchemy at INFO logs statements with values.
-QUIET_LIBRARIES = ("httpx", "httpcore", "sqlalchemy")
+CHATTY_LIBRARIES = ("telegram", "aiohttp", "asyncio")
+# httpx logs request URLs (with the token); SQLAlchemy at INFO logs statements with values;
+# Alembic at INFO fills the start-up output with its migration steps.
+QUIET_LIBRARIES = ("httpx", "httpcore", "sqlalchemy", "alembic")
 
 
 class RedactToken(logging.Filter):

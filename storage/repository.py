@@ -38,6 +38,8 @@ from storage.models import (
     UTCDateTime,
 )
 
+# The learned setting that says when getUpdates last succeeded (`python -m bot health`).
+LAST_POLL_KEY = "last_poll_at"
 # How a failure that may pass by itself (a timeout, a 5xx) starts its row's last_error.
 NETWORK_ERROR_PREFIX = "network: "
 # The chats a session queued messages for, so that the sender is woken after its commit.
@@ -1129,3 +1131,14 @@ def set_setting(session: Session, key: str, value: str, now: datetime) -> None:
         session.add(BotSetting(key=key, value=value, updated_at=now))
     else:
         row.value, row.updated_at = value, now
+
+
+def record_last_poll(session: Session, now: datetime) -> None:
+    """Remember that getUpdates succeeded at `now` (the container's health check reads it)."""
+    set_setting(session, LAST_POLL_KEY, now.isoformat(), now)
+
+
+def last_poll(session: Session) -> datetime | None:
+    """When getUpdates last succeeded, if the bot ever recorded it."""
+    value = setting(session, LAST_POLL_KEY)
+    return datetime.fromisoformat(value) if value else None

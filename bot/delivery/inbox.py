@@ -39,6 +39,8 @@ BATCH_LIMIT = 100  # Telegram's most updates per getUpdates
 HELD_AT_MOST_SECONDS = 1.0
 QUIET_CHECK_SECONDS = 0.005
 MAX_BACKOFF_SECONDS = 60
+# A successful poll is written down for `python -m bot health` at most this often.
+POLL_RECORD_SECONDS = 15.0
 # How long a long poll may take beyond its own timeout before it counts as timed out.
 READ_TIMEOUT_BEYOND_POLL = 5.0
 
@@ -104,6 +106,7 @@ class Inbox:
         self._releasing: asyncio.Task | None = None
         # Asking for getUpdates as JSON is deliberate (see the module docstring).
         warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
+        self._poll_recorded_at = -POLL_RECORD_SECONDS
 
     async def replay_unhandled(self) -> int:
         """Queue the stored updates nobody handled; returns how many."""
@@ -144,6 +147,7 @@ class Inbox:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             backoff = 1
+            self._record_poll()
             if updates:
                 self._accept(updates)
             self._backlog = len(updates) == BATCH_LIMIT
@@ -165,6 +169,15 @@ class Inbox:
             )
         except EndPointNotFound as exc:  # getUpdates exists: Telegram refused the token
             raise InvalidToken(exc.message) from exc
+
+    def _record_poll(self) -> None:
+        """Note the successful poll in the database, unless one was noted a moment ago."""
+        now = time.monotonic()
+        if now - self._poll_recorded_at < POLL_RECORD_SECONDS:
+            return
+        self._poll_recorded_at = now
+        with self._rt.session() as session:
+            repo.record_last_poll(session, self._rt.clock.now())
 
     def _accept(self, raw_updates: list[JSON]) -> None:
         """Store the batch in one transaction (floods already marked) and queue the rest."""

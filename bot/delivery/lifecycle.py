@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.delivery.dispatcher import Dispatcher
@@ -21,6 +22,8 @@ from bot.runtime import RUNTIME_KEY, Runtime
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 6.0
+# Waits between attempts to reach Telegram at start: 1, 2, 4 ... seconds, then this.
+MAX_CONNECT_BACKOFF_SECONDS = 60
 
 
 class RunningBot:
@@ -43,7 +46,7 @@ class RunningBot:
         """Connect, replay unhandled updates, then run inbox, sender and dispatcher."""
         self.runtime.wake_sender = self.sender.wake
         self.runtime.wake_dispatcher = self.dispatcher.wake
-        await self.application.initialize()
+        await self._connect()
         await self.application.start()
         await self.inbox.replay_unhandled()
         if self.application.post_init is not None:  # as run_polling would
@@ -54,6 +57,19 @@ class RunningBot:
             asyncio.create_task(self.inbox.run(), name="inbox"),
         ]
         log.info("bot started as @%s", self.application.bot.username)
+
+    async def _connect(self) -> None:
+        """Initialize the application (it asks Telegram who the bot is), retrying with a
+        capped backoff while Telegram cannot be reached; a refused token is raised."""
+        delay = 1
+        while True:
+            try:
+                await self.application.initialize()
+                return
+            except NetworkError as exc:  # TimedOut included; InvalidToken is not one
+                log.warning("cannot reach Telegram (%s); retrying in %d s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_CONNECT_BACKOFF_SECONDS)
 
     def _busy(self) -> bool:
         """Whether updates are queued or being handled, or messages are being sent."""

@@ -1,17 +1,21 @@
 """`python -m bot` in a subprocess, pointed at the fake Bot API by TELEGRAM_BASE_URL."""
 
-import os
 import re
 import signal
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from storage.db import open_database
 from tests.fake_bot_api import FakeBotApi
+from tests.utils.databases import database_url, on_postgres
+from tests.utils.environment import clean_environment
 from tests.utils.protocols import fast_protocol
+from tests.utils.subprocess_bot import Database, run_python_m_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ID, PATIENT_ID = 7001, 7002
@@ -20,37 +24,50 @@ LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 FREE_TEXT = "my knees ache and I slept badly"
 
 
-def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """`python -m bot [args]` to its end, its output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-
-
 def bot_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env.update(
+    settings = dict(
         TELEGRAM_BOT_TOKEN=server.token,
         TELEGRAM_BASE_URL=server.base_url,
         TELEGRAM_BASE_FILE_URL=server.base_file_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite'}",
+        DATABASE_URL=database_url(tmp_path / "bot.sqlite"),
         ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
         # A reminder 2 s after the evening check-in would race the test's tap on it.
         PROTOCOL_FILE=str(fast_protocol(tmp_path, reminder_seconds=90)),
         DISPATCH_INTERVAL_SECONDS="1",
     )
-    env.update(extra)
-    return env
+    return clean_environment(**{**settings, **extra})
+
+
+def test_help_lists_the_commands_and_exits_0(tmp_path):
+    result = run_python_m_bot(tmp_path, clean_environment(), "--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("run", "check", "health", "--version"):
+        assert command in result.stdout
+
+
+def test_version_is_the_installed_package_version(tmp_path):
+    result = run_python_m_bot(tmp_path, clean_environment(), "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"python -m bot {version('infusion-followup-bot')}"
+
+
+def test_the_followup_bot_console_script_runs_the_same_cli(tmp_path):
+    script = Path(sys.executable).parent / "followup-bot"
+    result = subprocess.run(
+        [script, "check", "--help"], cwd=tmp_path, env=clean_environment(), capture_output=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"--strict" in result.stdout and b"--connect" in result.stdout
+
+
+def test_an_unknown_command_is_a_usage_error(tmp_path):
+    result = run_python_m_bot(tmp_path, clean_environment(), "serve")
+    assert result.returncode == 2
+    assert "invalid choice: 'serve'" in result.stderr
 
 
 def test_python_m_bot_without_a_token_says_what_to_do(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    result = run_bot(tmp_path, env)
+    result = run_python_m_bot(tmp_path, clean_environment())
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: TELEGRAM_BOT_TOKEN: is not set; put the token from @BotFather in .env "
@@ -65,19 +82,17 @@ def test_a_broken_protocol_names_the_file_and_key(tmp_path):
         .read_text()
         .replace('window = "2h"', 'window = "2 hours"')
     )
-    env = {**os.environ, "PROTOCOL_FILE": str(broken)}
-    result = run_bot(tmp_path, env, "check")
+    result = run_python_m_bot(tmp_path, clean_environment(PROTOCOL_FILE=str(broken)), "check")
     assert result.returncode == 1
     assert str(broken) in result.stderr and "steps[0] (baseline).window" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
-    result = run_bot(
-        tmp_path, {k: v for k, v in os.environ.items() if k != "PROTOCOL_FILE"}, "check"
-    )
+    result = run_python_m_bot(tmp_path, clean_environment(), "check")
     assert result.returncode == 0, result.stderr
     for expected in (
+        f"database: {tmp_path / 'data' / 'followup.sqlite'}",
         "baseline",
         "evening",
         "+4h",
@@ -87,16 +102,41 @@ def test_python_m_bot_check_prints_schedule_and_rules(tmp_path):
         "review    relief_wearing_off",
     ):
         assert expected in result.stdout
+    assert not (tmp_path / "data").exists()  # checking creates nothing
+
+
+def test_check_connect_says_what_the_database_holds(tmp_path):
+    url = database_url(tmp_path / "bot.sqlite")
+    env = clean_environment(DATABASE_URL=url)
+    before = run_python_m_bot(tmp_path, env, "check", "--connect")
+    assert before.returncode == 0, before.stderr
+    expected = "no tables yet" if on_postgres() else "no database file yet"
+    assert f"database state: {expected}" in before.stdout
+    open_database(url).dispose()
+    after = run_python_m_bot(tmp_path, env, "check", "--connect")
+    assert after.returncode == 0, after.stderr
+    assert "database state: connected; schema up to date (revision " in after.stdout
+
+
+def test_check_connect_fails_in_one_line_when_the_server_is_not_there(tmp_path):
+    url = f"postgresql+psycopg://followup@/followup?host={tmp_path / 'no-server-here'}"
+    result = run_python_m_bot(tmp_path, clean_environment(DATABASE_URL=url), "check", "--connect")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: DATABASE_URL: cannot read postgresql+psycopg://followup@/")
 
 
 def test_a_token_telegram_refuses_gets_one_line_without_the_token(tmp_path):
     with FakeBotApi(token="999:another-token-the-fake-does-not-know").start_in_thread() as handle:
         env = bot_env(handle.server, tmp_path, TELEGRAM_BOT_TOKEN=REFUSED_TOKEN)
-        result = run_bot(tmp_path, env)
+        result = run_python_m_bot(tmp_path, env)
     assert result.returncode == 1
-    assert "error: TELEGRAM_BOT_TOKEN was refused by Telegram" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: TELEGRAM_BOT_TOKEN was refused by Telegram"
+    )
     assert REFUSED_TOKEN.split(":")[1] not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 3, result.stderr  # database, stopping, error
 
 
 @pytest.mark.timeout(90)
@@ -127,9 +167,10 @@ def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
         for secret in (server.token, server.token.split(":")[1], "MRN77", "Zebediah", "Dana"):
             assert secret not in output
         assert FREE_TEXT not in output and "Your answer" not in output
-    engine = create_engine(f"sqlite:///{tmp_path / 'bot.sqlite'}")
-    with engine.connect() as connection:
-        alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert")).all()
+    database = Database(tmp_path / "bot.sqlite")
+    with database.engine.connect() as connection:
+        alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert ORDER BY id")).all()
+    database.close()
     assert alerts == [("patient_words", None), ("chest_pain", ADMIN_ID)]
 
 
