@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from bot.services.alerts import STAFF_GROUP_SETTING
 from storage.models import (
     Alert,
     AlertDelivery,
@@ -76,7 +77,7 @@ async def test_a_group_upgraded_to_a_supergroup_gets_the_alert_at_its_new_id(
         await report_chest_pain(server, server.user(PATIENT))
         alert = await server.next_message(supergroup.chat_id, contains="EMERGENCY alert")
         assert "MRN1001" in alert.text
-        [setting] = bot.all(BotSetting)
+        [setting] = bot.all(BotSetting, BotSetting.key == STAFF_GROUP_SETTING)
         assert setting.value == str(supergroup.chat_id)
         [delivery] = await server.wait_for(lambda: bot.all(AlertDelivery))
         assert delivery.chat_id == supergroup.chat_id

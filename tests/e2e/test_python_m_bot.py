@@ -110,7 +110,7 @@ def test_check_connect_says_what_the_database_holds(tmp_path):
     env = clean_environment(DATABASE_URL=url)
     before = run_python_m_bot(tmp_path, env, "check", "--connect")
     assert before.returncode == 0, before.stderr
-    expected = "no tables yet" if on_postgres() else "no database file yet"
+    expected = "connected; no tables yet" if on_postgres() else "no database file yet"
     assert f"database state: {expected}" in before.stdout
     open_database(url).dispose()
     after = run_python_m_bot(tmp_path, env, "check", "--connect")

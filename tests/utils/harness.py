@@ -46,7 +46,9 @@ class BotUnderTest:
 
     def all(self, model, *where):
         with self.session() as session:
-            return list(session.exec(select(model).where(*where)))
+            # In id order: PostgreSQL, unlike SQLite, returns rows in no particular order.
+            key = model.__table__.primary_key.columns
+            return list(session.exec(select(model).where(*where).order_by(*key)))
 
     async def dispatch(self) -> None:
         """Do everything due at the fake clock's time, as the dispatcher loop would."""

@@ -140,7 +140,9 @@ class Database:
 
     def all(self, model, *where) -> list:
         with self.session() as session:
-            return list(session.exec(select(model).where(*where)))
+            # In id order: PostgreSQL, unlike SQLite, returns rows in no particular order.
+            key = model.__table__.primary_key.columns
+            return list(session.exec(select(model).where(*where).order_by(*key)))
 
     def close(self) -> None:
         self.engine.dispose()
