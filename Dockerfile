@@ -1,5 +1,13 @@
-# The bot with its embedded SQLite database on the /data volume, run as a non-root user.
-FROM python:3.11-slim
+# The bot, run as a non-root user: its SQLite file on the /data volume, or PostgreSQL through
+# DATABASE_URL (compose.yaml). Build: docker build --build-arg PYTHON_DIGEST=sha256:... .
+#
+# The base image is pinned by digest, so that a rebuild gets the same system and Python. The
+# digest is not written here because it was never looked up where this file was written (no
+# image registry there). Where Docker runs, get it once with
+#   docker buildx imagetools inspect python:3.11-slim-bookworm --format '{{json .Manifest.Digest}}'
+# and pass it (or write it here as the ARG's default, and commit that).
+ARG PYTHON_DIGEST
+FROM python:3.11-slim-bookworm@${PYTHON_DIGEST}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -8,14 +16,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATABASE_URL=sqlite:////data/followup.sqlite
 
 WORKDIR /app
+# Dependencies first, exactly as locked: a change to the source does not reinstall them.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
+
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /app bot \
     && mkdir /data \
     && chown bot /data
 
 USER 10001
 VOLUME ["/data"]
+# Healthy: the database answers and the bot polled Telegram in the last two minutes.
+HEALTHCHECK --interval=60s --timeout=15s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot", "health"]
 CMD ["python", "-m", "bot"]
