@@ -70,22 +70,18 @@ def test_the_postgres_url_of_env_example_without_psycopg_says_what_to_install(tm
     )
 
 
-def test_a_folder_the_bot_cannot_write_is_one_line(tmp_path):
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("followup.sqlite", "unable to open database file"),
+        ("data/followup.sqlite", "Permission denied"),  # its folder cannot be made
+    ],
+)
+def test_a_folder_the_bot_cannot_write_is_one_line(tmp_path, path, problem):
     folder = tmp_path / "locked"
     folder.mkdir(mode=0o555)
-    result = run_python_m_bot(
-        tmp_path, start_env(f"sqlite:///{folder}/followup.sqlite"), as_root=False
-    )
-    assert_one_line_naming_database_url(result, "unable to open database file")
-
-
-def test_a_subfolder_the_bot_cannot_make_is_one_line(tmp_path):
-    folder = tmp_path / "locked"
-    folder.mkdir(mode=0o555)
-    result = run_python_m_bot(
-        tmp_path, start_env(f"sqlite:///{folder}/data/followup.sqlite"), as_root=False
-    )
-    assert_one_line_naming_database_url(result, "Permission denied")
+    result = run_python_m_bot(tmp_path, start_env(f"sqlite:///{folder / path}"), as_root=False)
+    assert_one_line_naming_database_url(result, problem)
 
 
 def test_a_read_only_database_file_is_one_line(tmp_path):
