@@ -20,13 +20,22 @@ from sqlalchemy import Engine
 from telegram.error import InvalidToken
 
 from bot.app import build_application
+from bot.checkup import configuration_warnings
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.protocol import Protocol, ProtocolError, load_protocol
 from bot.delivery.lifecycle import RunningBot
 from bot.health import Unhealthy, check_health
 from bot.logs import configure_logging
 from bot.summary import describe_protocol
-from storage.db import DatabaseUnusable, describe_database, open_database, schema_state
+from storage import repository as repo
+from storage.db import (
+    DatabaseUnusable,
+    describe_database,
+    existing_database,
+    open_database,
+    schema_state,
+    session_scope,
+)
 
 log = logging.getLogger("bot")
 
@@ -90,15 +99,38 @@ def fail(problem: str) -> int:
 
 
 def check(settings: Settings, protocol: Protocol, *, connect: bool, strict: bool) -> int:
-    """Print the configuration and the protocol (and the database's state with `connect`)."""
+    """Print the configuration, the database's state with `connect`, the protocol and the
+    warnings; with `strict`, any warning fails the check."""
     print(describe_settings(settings))
+    staff_members = None
     if connect:
         try:
             print(f"  database state: {schema_state(settings.database_url)}")
         except DatabaseUnusable as exc:
             return fail(f"DATABASE_URL: {exc}")
+        staff_members = active_staff_count(settings.database_url)
     print(describe_protocol(protocol))
+    warnings = configuration_warnings(settings, protocol, staff_members)
+    print(describe_warnings(warnings))
+    if strict and warnings:
+        return fail(f"{len(warnings)} warning(s), and --strict makes each one an error")
     return 0
+
+
+def describe_warnings(warnings: list[str]) -> str:
+    """What `check` prints under its "Warnings:" heading."""
+    if not warnings:
+        return "Warnings: none"
+    return "\n".join(["Warnings:", *(f"  - {warning}" for warning in warnings)])
+
+
+def active_staff_count(database_url: str) -> int | None:
+    """How many active staff members the database knows; None before it has its tables."""
+    try:
+        with existing_database(database_url) as engine, session_scope(engine) as session:
+            return len(repo.active_staff(session))
+    except DatabaseUnusable:
+        return None
 
 
 def health(settings: Settings) -> int:

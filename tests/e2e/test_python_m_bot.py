@@ -4,17 +4,19 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from storage.db import open_database
+from storage import repository as repo
+from storage.db import open_database, session_scope
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.databases import database_url, on_postgres
 from tests.utils.environment import clean_environment
-from tests.utils.protocols import fast_protocol
+from tests.utils.protocols import approved_protocol, fast_protocol
 from tests.utils.subprocess_bot import Database, run_python_m_bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +120,50 @@ def test_check_connect_says_what_the_database_holds(tmp_path):
     assert "database state: connected; schema up to date (revision " in after.stdout
 
 
+def warnings_of(output: str) -> list[str]:
+    """The lines under check's "Warnings:" heading."""
+    return output.split("Warnings:\n", 1)[1].splitlines() if "Warnings:\n" in output else []
+
+
+def test_check_lists_the_warnings_and_strict_fails_on_them(tmp_path):
+    result = run_python_m_bot(tmp_path, clean_environment(), "check")
+    assert result.returncode == 0, result.stderr
+    warnings = warnings_of(result.stdout)
+    assert any("is not approved" in w for w in warnings)
+    assert any(w.startswith("  - nobody receives alerts") for w in warnings)
+    strict = run_python_m_bot(tmp_path, clean_environment(), "check", "--strict")
+    assert strict.returncode == 1
+    assert strict.stdout == result.stdout
+    assert strict.stderr.strip() == (
+        f"error: {len(warnings)} warning(s), and --strict makes each one an error"
+    )
+
+
+def test_check_strict_passes_a_configuration_ready_for_patients(tmp_path):
+    env = clean_environment(
+        PROTOCOL_FILE=str(approved_protocol(tmp_path)), ADMIN_TELEGRAM_IDS=str(ADMIN_ID)
+    )
+    result = run_python_m_bot(tmp_path, env, "check", "--strict")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("Warnings: none")
+
+
+def test_check_connect_counts_the_staff_the_database_knows(tmp_path):
+    url = database_url(tmp_path / "bot.sqlite")
+    env = clean_environment(DATABASE_URL=url, PROTOCOL_FILE=str(approved_protocol(tmp_path)))
+    engine = open_database(url)
+    with session_scope(engine) as session:
+        repo.add_staff_member(
+            session, user_id=ADMIN_ID, role="clinician", name=None, now=datetime.now(UTC)
+        )
+    engine.dispose()
+    offline = run_python_m_bot(tmp_path, env, "check")
+    assert [w for w in warnings_of(offline.stdout) if "nobody receives alerts" in w]
+    connected = run_python_m_bot(tmp_path, env, "check", "--connect")
+    assert connected.returncode == 0, connected.stderr
+    assert connected.stdout.rstrip().endswith("Warnings: none")
+
+
 def test_check_connect_fails_in_one_line_when_the_server_is_not_there(tmp_path):
     url = f"postgresql+psycopg://followup@/followup?host={tmp_path / 'no-server-here'}"
     result = run_python_m_bot(tmp_path, clean_environment(DATABASE_URL=url), "check", "--connect")
@@ -169,7 +215,9 @@ def test_whole_loop_with_the_bot_in_a_subprocess(tmp_path):
         assert FREE_TEXT not in output and "Your answer" not in output
     database = Database(tmp_path / "bot.sqlite")
     with database.engine.connect() as connection:
-        alerts = connection.execute(text("SELECT rule_id, acknowledged_by FROM alert ORDER BY id")).all()
+        alerts = connection.execute(
+            text("SELECT rule_id, acknowledged_by FROM alert ORDER BY id")
+        ).all()
     database.close()
     assert alerts == [("patient_words", None), ("chest_pain", ADMIN_ID)]
 
