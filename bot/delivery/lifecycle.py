@@ -102,6 +102,10 @@ class RunningBot:
         if sender is not None:
             await _cancel(sender)
         await self.application.shutdown()
+        # A start that failed (a refused token, a stop signal while Telegram was out of reach)
+        # leaves the bot's connections open with the application never initialized: close them
+        # (nothing to do once the application has shut down).
+        await self.application.bot.shutdown()
 
 
 async def _cancel(task: asyncio.Task) -> None:
