@@ -256,6 +256,33 @@ def record_infusion(
     return infusion, cancelled
 
 
+def get_infusion(session: Session, infusion_id: int) -> Infusion | None:
+    """The infusion with this id, if any."""
+    return session.get(Infusion, infusion_id)
+
+
+def claim_patient_status(
+    session: Session,
+    patient_id: int,
+    expected: Iterable[PatientStatus],
+    new: PatientStatus,
+    paused_until: datetime | None = None,
+) -> Patient | None:
+    """Compare-and-set: move the patient to `new` if their status is still one of `expected`.
+
+    Returns the fresh row when this call made the change, else None (someone else did first).
+    """
+    changed = session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient_id, col(Patient.status).in_(list(expected)))
+        .values(status=new, paused_until=paused_until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        return None
+    return session.get(Patient, patient_id, populate_existing=True)
+
+
 def latest_infusion(session: Session, patient_id: int) -> Infusion | None:
     """The patient's most recently recorded infusion."""
     return session.exec(
@@ -777,6 +804,11 @@ def deliveries_of(session: Session, alert_id: int) -> list[AlertDelivery]:
     )
 
 
+def current_alert(session: Session, alert_id: int) -> Alert | None:
+    """The alert as committed now (another transaction may have just acknowledged it)."""
+    return session.get(Alert, alert_id, populate_existing=True)
+
+
 def get_alert(session: Session, alert_id: int) -> Alert | None:
     """The alert with this id, if any."""
     return session.get(Alert, alert_id)
@@ -843,6 +875,12 @@ def audit(
 
 
 # -- outbox ----------------------------------------------------------------------------
+
+
+def attach_outbox_row(session: Session, row: OutboxMessage) -> OutboxMessage:
+    """Bring a row read in an earlier session into this one, as it is (no read again)."""
+    session.add(row)
+    return row
 
 
 def enqueue(session: Session, message: OutboxMessage) -> OutboxMessage:

@@ -31,6 +31,7 @@ from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
 from storage import repository as repo
+from storage.models import THROTTLED
 
 log = logging.getLogger(__name__)
 
@@ -235,4 +236,4 @@ class Inbox:
 
 
 def _outcome(verdict: bool | None) -> str | None:
-    return None if verdict is True else "throttled"
+    return None if verdict is True else THROTTLED

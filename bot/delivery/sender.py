@@ -208,7 +208,7 @@ class Sender:
                     self._pacer.sent(chat_id, time.monotonic())
             with self._rt.session() as session:
                 # The row as it was sent: the outcome finds it in the session, unread again.
-                session.add(row)
+                repo.attach_outbox_row(session, row)
                 outcome(session, self._rt.clock.now())
         except Exception as exc:
             log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)

@@ -347,7 +347,7 @@ def acknowledge(
         repo.audit(session, actor=user_id, action="refused:acknowledge", now=now)
         return AckResult(texts.STAFF_ONLY_BUTTON, refused=True)
     if not repo.acknowledge_alert(session, alert_id, user_id, now, name):
-        session.refresh(alert)  # whoever was first may have committed a moment ago
+        alert = repo.current_alert(session, alert_id)  # whoever was first committed just now
         who = acknowledger(session, alert)
         tz = rt.settings.clinic_timezone
         return AckResult(texts.already_acknowledged(who, alert.acknowledged_at, tz))

@@ -45,7 +45,6 @@ from storage.models import (
     UNFINISHED_CHECK_IN,
     CheckIn,
     CheckInStatus,
-    Infusion,
     Patient,
     PatientStatus,
 )
@@ -472,7 +471,7 @@ def _rule_context(
     if check_in.infusion_id is None:  # a report: in which step of the follow-up it comes
         falls_in = repo.latest_due_step(session, check_in.patient_id, check_in.due_at)
     infusion = (
-        session.get(Infusion, check_in.infusion_id)
+        repo.get_infusion(session, check_in.infusion_id)
         if check_in.infusion_id is not None
         else repo.latest_infusion(session, check_in.patient_id)
     )

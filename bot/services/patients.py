@@ -26,7 +26,12 @@ class Change(StrEnum):
     DISCHARGE = "discharge"
 
 
-# Which statuses each change applies to.
+# Which statuses each change applies to, and what it makes the patient.
+CHANGED_TO = {
+    Change.PAUSE: PatientStatus.PAUSED,
+    Change.RESUME: PatientStatus.ACTIVE,
+    Change.DISCHARGE: PatientStatus.DISCHARGED,
+}
 APPLIES_TO = {
     Change.PAUSE: {PatientStatus.ACTIVE},
     Change.RESUME: {PatientStatus.PAUSED},
@@ -65,15 +70,11 @@ def apply(
     until: datetime | None,
 ) -> str:
     """Yes under the question: change the follow-up, tell the patient; returns the answer."""
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.status not in APPLIES_TO[change]:
+    status, until = CHANGED_TO[change], until if change is Change.PAUSE else None
+    patient = repo.claim_patient_status(session, patient_id, APPLIES_TO[change], status, until)
+    if patient is None:  # gone, or another press changed it first
         return texts.STALE_BUTTON
-    if change is Change.PAUSE:
-        patient.status, patient.paused_until = PatientStatus.PAUSED, until
-    elif change is Change.RESUME:
-        patient.status, patient.paused_until = PatientStatus.ACTIVE, None
-    else:
-        patient.status, patient.paused_until = PatientStatus.DISCHARGED, None
+    if change is Change.DISCHARGE:
         repo.cancel_unfinished(session, patient.id)
     detail = f"until {until.isoformat()}" if until else None
     repo.audit(
@@ -102,8 +103,13 @@ def _tell_patient(
 def resume_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
     """Pauses that had an end: the patients are active again (and told)."""
     ending = repo.pauses_ending(session, now, limit)
-    for patient in ending:
-        patient.status, patient.paused_until = PatientStatus.ACTIVE, None
+    for paused in ending:
+        # A coordinator's /resume may have come first: then there is nothing to do.
+        patient = repo.claim_patient_status(
+            session, paused.id, APPLIES_TO[Change.RESUME], PatientStatus.ACTIVE
+        )
+        if patient is None:
+            continue
         repo.audit(session, actor=None, action="resume", now=now, patient_id=patient.id)
         _tell_patient(rt, session, now, patient, Change.RESUME, None)
         log.info("patient %s: pause ended", patient.id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from storage import repository as repo
 from storage.models import Alert, AuditEvent, CheckIn, CheckInStatus, Patient, PatientStatus
-from tests.utils.harness import ADMIN_ID
+from tests.utils.harness import ADMIN_ID, COORDINATOR_ID
 from tests.utils.patients import add_active_patients
 
 PATIENT = 1001
@@ -81,3 +82,26 @@ async def test_discharge_cancels_what_is_left_and_tells_the_patient_kindly(bot, 
     await server.next_message(ADMIN_ID, contains="is discharged, so they cannot be")
     server.user(ADMIN_ID).send_text("/resume NOPE")
     await server.next_message(ADMIN_ID, contains="No patient with reference NOPE")
+
+
+async def test_two_coordinators_confirming_at_once_discharge_once(bot, fake_bot_api):
+    server = fake_bot_api
+    admin = server.add_user(ADMIN_ID, "Dana", started=True)
+    coordinator = server.add_user(COORDINATOR_ID, "Cleo", started=True)
+    with bot.session() as session:
+        repo.add_staff_member(
+            session, user_id=COORDINATOR_ID, role="coordinator", name="Cleo", now=bot.clock.now()
+        )
+        session.commit()
+    add_active_patients(bot, [PATIENT])
+    questions = []
+    for person in (admin, coordinator):
+        person.send_text(f"/discharge {REF}")
+        questions.append(await server.next_message(person.user_id, contains="?"))
+    admin.press(questions[0], button_text="Yes")
+    coordinator.press(questions[1], button_text="Yes")  # before the first is handled
+    await server.next_message(PATIENT, contains="Your follow-up with")
+    await server.wait_for(lambda: len(server.callback_answers) == 2)
+    await bot.dispatch()
+    assert [e.action for e in bot.all(AuditEvent)].count("discharge") == 1
+    assert sum("Your follow-up with" in t for t in server.sent_to(PATIENT)) == 1
