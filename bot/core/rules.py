@@ -106,6 +106,18 @@ class MissedContext:
     answered: Answers = field(default_factory=dict)
 
 
+def emergency_when_ticked(protocol: Protocol, question_id: str, item: str) -> bool:
+    """Whether ticking this checklist item, before any severity, can set off an emergency."""
+    return any(
+        rule.severity is Severity.EMERGENCY
+        and isinstance(rule.condition, AnswerCondition)
+        and question_id in rule.condition.questions
+        and item in rule.condition.any_of
+        and rule.condition.min_severity is None
+        for rule in protocol.rules
+    )
+
+
 def evaluate_missed(protocol: Protocol, context: MissedContext) -> list[Match]:
     """Rules set off by a check-in closing unanswered (or a report left unfinished).
 

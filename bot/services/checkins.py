@@ -22,6 +22,7 @@ from bot.core.rules import (
     AnswerContext,
     Match,
     MissedContext,
+    emergency_when_ticked,
     evaluate_answers,
     evaluate_completed,
     evaluate_missed,
@@ -232,9 +233,12 @@ def _tick(
 ) -> None:
     """Tick or untick a checklist item (kept as a draft until Done) and redraw the buttons."""
     code = question.options[tap.callback.index].value
-    ticked = flow.set_tick(question, _draft(check_in), code, ticked=tap.callback.sub_index != 0)
+    tick = tap.callback.sub_index != 0
+    ticked = flow.set_tick(question, _draft(check_in), code, ticked=tick)
     check_in.draft = json.dumps(ticked)
-    if _emergency_ticked(rt, session, check_in, question, answers, ticked):
+    # Only an item that can be an emergency by itself is worth the rules' database reads.
+    could_be = tick and emergency_when_ticked(rt.protocol, question.id, code)
+    if could_be and _emergency_ticked(rt, session, check_in, question, answers, ticked):
         # An emergency counts the moment it is ticked: no waiting for "Done".
         _store(rt, session, now, check_in, question, flow.multi_answer(question, ticked), tap)
         return
@@ -404,8 +408,8 @@ def _store(
     emergency = _is_emergency(matches)
     if emergency:
         _interrupt(check_in, now)
-    created = alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
-    _reduce_follow_up_if_relief_lost(rt, session, now, check_in, matches, created)
+    alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
+    _reduce_follow_up_if_relief_lost(rt, session, now, check_in, matches)
     log.info("check-in %s: answer stored for %s", check_in.id, question.id)
     if emergency:
         return texts.ANSWER_SAVED
@@ -433,7 +437,6 @@ def _reduce_follow_up_if_relief_lost(
     now: datetime,
     check_in: CheckIn,
     matches: list[Match],
-    created: list,
 ) -> None:
     """Relief wore off: the rest of the infusion's check-ins keep only their safety part."""
     if check_in.infusion_id is None or not any(

@@ -8,6 +8,7 @@ from bot.core.protocol import load_protocol
 from bot.core.rules import (
     AnswerContext,
     MissedContext,
+    emergency_when_ticked,
     evaluate_answers,
     evaluate_missed,
     evaluate_words,
@@ -247,3 +248,11 @@ def test_effects_expected_in_the_first_hours_do_not_alert_unless_severe():
         "side_effect_severe",
     }
     assert report("mild", 7) == {"psychotomimetic_late"}
+
+
+def test_which_ticks_can_be_an_emergency_at_once():
+    assert emergency_when_ticked(PROTOCOL, "side_effects", "chest_pain")
+    assert emergency_when_ticked(PROTOCOL, "side_effects", "seizure")
+    assert not emergency_when_ticked(PROTOCOL, "side_effects", "nausea")
+    assert not emergency_when_ticked(PROTOCOL, "side_effects", "hallucinations")  # if severe
+    assert not emergency_when_ticked(PROTOCOL, "urine_liver", "blood_in_urine")  # urgent
