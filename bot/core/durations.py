@@ -69,3 +69,11 @@ class Duration:
         if seconds or not parts:
             parts.append(f"{seconds}s")
         return " ".join(parts)
+
+
+MAX_BACKOFF_SECONDS = 60
+
+
+def backoff_seconds(failures_in_a_row: int, cap: int = MAX_BACKOFF_SECONDS) -> int:
+    """The wait after the n-th failure in a row: 1, 2, 4 ... seconds, never more than `cap`."""
+    return min(2 ** min(max(failures_in_a_row, 1) - 1, cap.bit_length()), cap)

@@ -26,6 +26,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot import texts
+from bot.core.durations import backoff_seconds
 from bot.delivery.flood import FloodGuard, FloodLimit
 from bot.runtime import Runtime
 from bot.services import messages
@@ -39,7 +40,6 @@ LONG_POLL_SECONDS = 25
 BATCH_LIMIT = 100  # Telegram's most updates per getUpdates
 HELD_AT_MOST_SECONDS = 1.0
 QUIET_CHECK_SECONDS = 0.005
-MAX_BACKOFF_SECONDS = 60
 # A successful poll is written down for `python -m bot health` at most this often.
 POLL_RECORD_SECONDS = 15.0
 # How long a long poll may take beyond its own timeout before it counts as timed out.
@@ -132,7 +132,7 @@ class Inbox:
                 self._releasing.cancel()  # what it held stays in the inbox, unhandled
 
     async def _fetch_for_ever(self) -> None:
-        backoff = 1
+        failures = 0
         while True:
             try:
                 updates = await self._fetch()
@@ -141,13 +141,14 @@ class Inbox:
             except TimedOut:
                 continue
             except (Conflict, NetworkError) as exc:
+                failures += 1
+                delay = backoff_seconds(failures)
                 log.warning(
-                    "cannot fetch updates (%s); retrying in %d s", type(exc).__name__, backoff
+                    "cannot fetch updates (%s); retrying in %d s", type(exc).__name__, delay
                 )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                await asyncio.sleep(delay)
                 continue
-            backoff = 1
+            failures = 0
             self._record_poll()
             if updates:
                 self._accept(updates)

@@ -13,6 +13,7 @@ import logging
 from telegram.error import NetworkError
 from telegram.ext import Application
 
+from bot.core.durations import backoff_seconds
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.inbox import LONG_POLL_SECONDS, Inbox
 from bot.delivery.pacing import SendLimits
@@ -22,8 +23,6 @@ from bot.runtime import RUNTIME_KEY, Runtime
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 6.0
-# Waits between attempts to reach Telegram at start: 1, 2, 4 ... seconds, then this.
-MAX_CONNECT_BACKOFF_SECONDS = 60
 
 
 class RunningBot:
@@ -61,15 +60,16 @@ class RunningBot:
     async def _connect(self) -> None:
         """Initialize the application (it asks Telegram who the bot is), retrying with a
         capped backoff while Telegram cannot be reached; a refused token is raised."""
-        delay = 1
+        failures = 0
         while True:
             try:
                 await self.application.initialize()
                 return
             except NetworkError as exc:  # TimedOut included; InvalidToken is not one
+                failures += 1
+                delay = backoff_seconds(failures)
                 log.warning("cannot reach Telegram (%s); retrying in %d s", exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_CONNECT_BACKOFF_SECONDS)
 
     def _busy(self) -> bool:
         """Whether updates are queued or being handled, or messages are being sent."""

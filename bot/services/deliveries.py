@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.core.durations import backoff_seconds
 from bot.runtime import Runtime
 from bot.services import alerts, messages
 from bot.services.messages import STAFF_PURPOSES, Method, Purpose
@@ -17,7 +18,6 @@ from storage.models import OPEN_CHECK_IN, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(seconds=60)
 # A staff group that has failed this long is routed around: the admins get the alert.
 REROUTE_AFTER = timedelta(minutes=1)
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -89,7 +89,7 @@ def retry_later(
         log.warning("outbox %s given up after %d attempts", row.id, row.attempts)
         return
     if wait is None:
-        wait = min(timedelta(seconds=2 ** min(row.attempts - 1, 6)), MAX_BACKOFF)
+        wait = timedelta(seconds=backoff_seconds(row.attempts))
         wait *= random.uniform(0.8, 1.2)
     row.next_attempt_at = now + wait
     if _is_staff_group_message(rt, session, row) and now - row.first_failed_at >= REROUTE_AFTER:
