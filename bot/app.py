@@ -35,6 +35,7 @@ ACKNOWLEDGE_BUTTONS = r"^k:"
 REMOVE_STAFF_BUTTONS = r"^r:"
 VIEW_BUTTONS = r"^v:"
 CHANGE_BUTTONS = r"^p:"
+TIME_ZONE_BUTTONS = r"^z:"
 
 
 def build_application(
@@ -82,6 +83,8 @@ def add_handlers(application: Application) -> None:
     commands = {
         "start": patient.start,
         "report": patient.report,
+        "next": patient.next_check_in,
+        "timezone": patient.timezone,
         "help": staff.help_command,
         "enroll": coordinator.enroll,
         "reinvite": coordinator.reinvite,
@@ -113,6 +116,9 @@ def add_handlers(application: Application) -> None:
     )
     application.add_handler(CallbackQueryHandler(views.on_page, pattern=VIEW_BUTTONS))
     application.add_handler(CallbackQueryHandler(coordinator.on_change, pattern=CHANGE_BUTTONS))
+    application.add_handler(
+        CallbackQueryHandler(patient.on_time_zone_button, pattern=TIME_ZONE_BUTTONS)
+    )
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

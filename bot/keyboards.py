@@ -37,6 +37,7 @@ class Action(StrEnum):
     REMOVE_STAFF = "r"  # confirm (1) or cancel (0) removing a staff member
     VIEW = "v"  # a page of a staff view: "v:<page>:<view>:<filter>"
     CHANGE = "p"  # pause/resume/discharge a patient: "p:<patient>:<change>:<yes>:<until>"
+    TIME_ZONE = "z"  # a place offered by /timezone: "z:<patient>:<index of the place>"
 
 
 class BadCallback(ValueError):
@@ -210,3 +211,12 @@ def pager(view: str, page: int, pages: int, filter_index: int) -> Keyboard:
 def acknowledge_keyboard(alert_id: int) -> Keyboard:
     """The Acknowledge button under a staff alert."""
     return [[_button(texts.ACKNOWLEDGE_BUTTON, Callback(Action.ACKNOWLEDGE, alert_id))]]
+
+
+def time_zone_keyboard(patient_id: int, labels: list[str]) -> Keyboard:
+    """The places /timezone offers, two to a row, in the order the service offers them."""
+    buttons = [
+        _button(label, Callback(Action.TIME_ZONE, patient_id, index=i))
+        for i, label in enumerate(labels)
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]

@@ -10,7 +10,9 @@ from bot.roles import Role
 Menu = tuple[tuple[str, str], ...]
 
 PATIENT_MENU: Menu = (
+    ("next", "What is open now, and my next check-in"),
     ("report", "Tell the clinic about a problem now"),
+    ("timezone", "The time zone my check-ins follow"),
     ("help", "What I can do"),
 )
 CLINICIAN_MENU: Menu = (

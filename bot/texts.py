@@ -93,12 +93,8 @@ def reminder(title: str) -> str:
 
 
 def check_in_done(next_due: datetime | None, tz: ZoneInfo) -> str:
-    """Thank-you at the end of a check-in, with when the next one comes."""
-    if next_due is None:
-        return "Thank you, your answers are saved. There is no further check-in planned for now."
-    return (
-        f"Thank you, your answers are saved. Your next check-in is on {format_time(next_due, tz)}."
-    )
+    """Thank-you at the end of a check-in, with when the next one comes on the patient's clock."""
+    return f"Thank you, your answers are saved. {next_check_in(next_due, tz)}"
 
 
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -113,8 +109,9 @@ def with_footer(text: str, footer: str) -> str:
 
 # Staff
 ENROLL_USAGE = (
-    "Usage: /enroll <ref> [display name]\n"
+    "Usage: /enroll <ref> [display name] [tz=Europe/Madrid]\n"
     "<ref> is the clinic reference (letters, digits, . _ -, up to 32).\n"
+    "tz= is the patient's time zone when it is not the clinic's (a city works too: tz=Madrid).\n"
     "/reinvite <ref> replaces a link that was lost (the old one stops working)."
 )
 INFUSION_USAGE = (
@@ -392,7 +389,9 @@ def staff_name_ambiguous(who: str) -> str:
 
 HELP_PATIENT = (
     "I check in with you after each infusion. Answer with the buttons under each question.\n"
+    "/next - what is open now, and when your next check-in is\n"
     "/report - tell the clinic about a problem now\n"
+    "/timezone - the time zone I use for you (tell me when you travel)\n"
     "/help - this message"
 )
 HELP_CLINICIAN = (
@@ -404,7 +403,8 @@ HELP_CLINICIAN = (
     "/help - this message"
 )
 HELP_COORDINATOR = (
-    "/enroll <ref> [display name] - enrol a patient and get their invite link\n"
+    "/enroll <ref> [display name] [tz=Europe/Madrid] - enrol a patient and get their invite"
+    " link (tz=: their time zone, when not the clinic's)\n"
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
     " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
@@ -661,3 +661,98 @@ def audit_trail(ref: str | None, lines: list[str]) -> str:
     if not lines:
         return f"{heading}: nothing recorded."
     return "\n".join([f"{heading}, newest first ({len(lines)}):", *lines])
+
+
+# Time zones and /next (issue 9): the patient's clock, what is open, what comes next
+
+
+def day_and_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment on the patient's clock: "Thursday 26 Nov at 14:00".
+
+    In the hour that comes twice when the clocks go back, the zone's abbreviation says which.
+    """
+    local = moment.astimezone(tz)
+    other = local.replace(fold=1 - local.fold)
+    repeated = f" {local:%Z}" if other.utcoffset() != local.utcoffset() else ""
+    return f"{local:%A} {local.day} {local:%b} at {local:%H:%M}{repeated}"
+
+
+def next_check_in(next_due: datetime | None, tz: ZoneInfo) -> str:
+    """When the patient's next check-in comes, or that none is planned."""
+    if next_due is None:
+        return "There is no further check-in planned for now."
+    return f"Your next check-in is on {day_and_time(next_due, tz)}."
+
+
+def nothing_open(next_due: datetime | None, tz: ZoneInfo) -> str:
+    """/next with no check-in open."""
+    if next_due is None:
+        return (
+            "Nothing is waiting for you right now, and no more check-ins are planned. "
+            "If something is wrong, send /report and I will ask you about it."
+        )
+    return f"Nothing is waiting for you right now. {next_check_in(next_due, tz)}"
+
+
+def still_open(title: str, next_due: datetime | None, tz: ZoneInfo) -> str:
+    """/next with a check-in open: shown above its question, where the patient left off."""
+    after = f"After it, the next one is on {day_and_time(next_due, tz)}. " if next_due else ""
+    return f"Your {title} is still open. {after}Here is where you left off:"
+
+
+def zone_offer(place: str, zone: str, now: datetime, tz: ZoneInfo, quiet: str | None) -> str:
+    """/timezone: the patient's zone now, and how to change it."""
+    keep_quiet = f", and I keep quiet from {quiet}" if quiet else ""
+    return (
+        f"I use {place} time for you ({zone}): it is {day_and_time(now, tz)} there now. "
+        f"Check-ins come by this clock{keep_quiet}.\n\n"
+        "Somewhere else? Tap your place below, or type /timezone and your city, "
+        "for example /timezone New York."
+    )
+
+
+def zone_button(place: str, now: datetime, tz: ZoneInfo, current: bool) -> str:
+    """One place under /timezone, with its time now."""
+    return f"{'✓ ' if current else ''}{place} · {now.astimezone(tz):%H:%M}"
+
+
+def zone_changed(
+    place: str, zone: str, now: datetime, tz: ZoneInfo, next_due: datetime | None
+) -> str:
+    """The patient's zone is set: the time there now and their next check-in on that clock."""
+    return (
+        f"Done: I now use {place} time for you ({zone}). "
+        f"It is {day_and_time(now, tz)} there now. {next_check_in(next_due, tz)}"
+    )
+
+
+def zone_not_found(typed: str, candidates: tuple[str, ...]) -> str:
+    """/timezone with a place that fits no zone, or several: nothing changed."""
+    if candidates:
+        listed = "\n".join(f"/timezone {zone}" for zone in candidates)
+        return (
+            f"“{typed[:40]}” fits more than one place. Please send one of these:\n"
+            f"{listed}\nNothing was changed."
+        )
+    return (
+        f"I couldn't find a time zone for “{typed[:40]}”. Please type /timezone and a big city "
+        "near you, for example /timezone Madrid, or a zone name such as "
+        "/timezone Europe/Madrid. Nothing was changed."
+    )
+
+
+ZONE_BUTTON_STALE = "These places are no longer offered. Please send /timezone again."
+
+
+def patient_zone_set(zone: str) -> str:
+    """Told to the coordinator who gave tz= with /enroll."""
+    return f"Their time zone: {zone}."
+
+
+def start_repeated(started: datetime, tz: ZoneInfo) -> str:
+    """Told to the coordinator when the typed start came twice (the clocks went back)."""
+    local = started.astimezone(tz)
+    return (
+        f"Note: {local:%H:%M} came twice on {local:%a %d %b} in {tz.key} (the clocks went back). "
+        f"I took the first, {local:%H:%M %Z} ({started:%H:%M} UTC)."
+    )

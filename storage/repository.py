@@ -548,6 +548,35 @@ def next_pending(session: Session, patient_id: int, after: datetime) -> CheckIn 
     ).first()
 
 
+def unfinished_with_infusion(session: Session, patient_id: int) -> list[tuple[CheckIn, Infusion]]:
+    """The patient's unfinished check-ins of infusions, each with its infusion."""
+    rows = session.exec(
+        select(CheckIn, Infusion)
+        .join(Infusion, col(Infusion.id) == CheckIn.infusion_id)
+        .where(CheckIn.patient_id == patient_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
+        .order_by(CheckIn.due_at)
+    )
+    return list(rows)
+
+
+def reschedule_pending(
+    session: Session,
+    check_in: CheckIn,
+    due_at: datetime,
+    closes_at: datetime,
+    remind_at: datetime | None,
+) -> bool:
+    """Compare-and-set: new times for a check-in if it is still pending (not yet sent)."""
+    changed = session.execute(
+        update(CheckIn)
+        .where(col(CheckIn.id) == check_in.id, col(CheckIn.status) == CheckInStatus.PENDING)
+        .values(due_at=due_at, closes_at=closes_at, remind_at=remind_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(check_in)
+    return changed == 1
+
+
 def next_wakeup(session: Session) -> datetime | None:
     """The earliest moment at which the dispatcher has something to do."""
     candidates = [

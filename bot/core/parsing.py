@@ -1,16 +1,22 @@
-"""Reading what staff type after a command: clinic references, names, start times."""
+"""Reading what staff type after a command: clinic references, names, start times, options."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.core import zones
+from bot.core.schedule import MissingTime, WallClockInstant, wall_clock_instant
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _READING = re.compile(r"^([a-z][a-z0-9_]{0,31})=(\d{1,2})$")
+_OPTION = re.compile(r"^([a-z]{1,16})=(.*)$")
 MAX_NAME = 64
 MAX_DOSE = 64
 LATEST_FUTURE_START = timedelta(hours=12)
@@ -40,6 +46,62 @@ def display_name(words: list[str]) -> str | None:
     return name
 
 
+def time_zone(text: str) -> ZoneInfo:
+    """A time zone: an IANA name (Europe/Madrid) or a place (Madrid, New_York)."""
+    try:
+        return zones.find_zone(text)
+    except zones.ZoneNotFound as exc:
+        several = f"; it could be {', '.join(exc.candidates)}" if exc.candidates else ""
+        raise ParseError(
+            f"{text[:40]!r} is not one time zone I know{several}. Write an IANA name such as"
+            " Europe/Madrid or America/New_York"
+        ) from None
+
+
+def options(
+    words: list[str], readers: dict[str, Callable[[str], Any]]
+) -> tuple[list[str], dict[str, Any]]:
+    """Split `key=value` options (each key read by its reader) from the other words."""
+    found: dict[str, Any] = {}
+    rest = []
+    for word in words:
+        option = _OPTION.match(word)
+        if option is None:
+            rest.append(word)
+            continue
+        key, value = option.groups()
+        if key not in readers:
+            known = ", ".join(f"{k}=" for k in readers)
+            raise ParseError(f"{key}= is not an option here (options: {known})")
+        if key in found:
+            raise ParseError(f"{key}= is given twice")
+        found[key] = readers[key](value)
+    return rest, found
+
+
+# One line per /enroll option: its key, and what reads its value (a ParseError says why not).
+ENROLL_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "tz": time_zone,
+}
+
+
+@dataclass(frozen=True)
+class EnrollArgs:
+    """A parsed /enroll or /reinvite command: the options are named as typed."""
+
+    ref: str
+    name: str | None
+    tz: ZoneInfo | None = None
+
+
+def enroll_args(args: list[str]) -> EnrollArgs | None:
+    """Parse `<ref> [display name] [tz=Europe/Madrid]`; None when the reference is missing."""
+    words, found = options(args, ENROLL_OPTIONS)
+    if not words:
+        return None
+    return EnrollArgs(clinic_ref(words[0]), display_name(words[1:]), **found)
+
+
 @dataclass(frozen=True)
 class InfusionArgs:
     """A parsed /infusion command."""
@@ -48,6 +110,8 @@ class InfusionArgs:
     started_at: datetime
     dose: str | None
     readings: dict[str, int] = field(default_factory=dict)  # baseline taken in the clinic
+    # The typed start came twice (the clocks went back): the first was taken.
+    start_repeated: bool = False
 
 
 def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
@@ -69,17 +133,18 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
             raise ParseError(f"{reading.group(1)} is given twice")
         else:
             readings[reading.group(1)] = int(reading.group(2))
-    started_at = now
+    start = None
     if rest and rest[0].lower() == "now":
         rest = rest[1:]
     elif len(rest) >= 2 and _DATE.match(rest[0]) and _TIME.match(rest[1]):
-        started_at = _local(rest[0], rest[1], tz)
+        start = _local(rest[0], rest[1], tz)
         rest = rest[2:]
     elif rest and _TIME.match(rest[0]):
-        started_at = _local(now.astimezone(tz).date().isoformat(), rest[0], tz)
+        start = _local(now.astimezone(tz).date().isoformat(), rest[0], tz)
         rest = rest[1:]
     elif rest and _DATE.match(rest[0]):
         raise ParseError("a date needs a time too: YYYY-MM-DD HH:MM")
+    started_at = start.at if start else now
     if started_at - now > LATEST_FUTURE_START:
         raise ParseError("the start time is more than 12 hours ahead")
     if now - started_at > EARLIEST_PAST_START:
@@ -87,7 +152,7 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
     dose = " ".join(rest).strip() or None
     if dose is not None and (len(dose) > MAX_DOSE or not dose.isprintable()):
         raise ParseError(f"the dose must be printable and at most {MAX_DOSE} characters")
-    return InfusionArgs(ref, started_at, dose, readings)
+    return InfusionArgs(ref, started_at, dose, readings, bool(start and start.repeated))
 
 
 LONGEST_PAUSE = timedelta(days=366)
@@ -103,7 +168,7 @@ def pause_end(words: list[str], now: datetime, tz: ZoneInfo) -> datetime | None:
         or (len(words) == 2 and not _TIME.match(words[1]))
     ):
         raise ParseError("the end of the pause must be a date, YYYY-MM-DD, and maybe a time, HH:MM")
-    end = _local(words[0], words[1] if len(words) == 2 else "09:00", tz)
+    end = _local(words[0], words[1] if len(words) == 2 else "09:00", tz).at
     if end <= now:
         raise ParseError("the end of the pause must be in the future")
     if end - now > LONGEST_PAUSE:
@@ -111,10 +176,17 @@ def pause_end(words: list[str], now: datetime, tz: ZoneInfo) -> datetime | None:
     return end
 
 
-def _local(day: str, clock: str, tz: ZoneInfo) -> datetime:
+def _local(day: str, clock: str, tz: ZoneInfo) -> WallClockInstant:
+    """A typed date and time on `tz`'s clock; one the clocks skip is refused, saying so."""
     try:
         hours, minutes = (int(p) for p in clock.split(":"))
         moment = datetime.combine(datetime.fromisoformat(day).date(), time(hours, minutes))
     except ValueError:
         raise ParseError(f"{day} {clock} is not a valid date and time") from None
-    return moment.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    try:
+        return wall_clock_instant(moment, tz)
+    except MissingTime:
+        raise ParseError(
+            f"{day} {clock} does not exist in {tz.key}: the clocks went forward an hour that"
+            " night. Please check the time and give it as the clock showed it"
+        ) from None

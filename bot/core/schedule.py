@@ -80,10 +80,23 @@ def plan_step(
     nominal = step.offset.after(started_at, tz)
     closes_at = step.window.after(nominal, tz)
     due_at = defer_for_quiet_hours(nominal, closes_at, tz, quiet)
-    remind_at = None
-    if step.reminder is not None:
-        remind_at = reminder_time(step.reminder.after(due_at, tz), closes_at, tz, quiet)
+    remind_at = plan_reminder(step, due_at, closes_at, tz, quiet)
     return PlannedCheckIn(step.id, due_at, closes_at, remind_at)
+
+
+# What moves when a patient changes zone: the infusion start is an instant, so due times
+# measured in hours from it stay put; what hangs on the patient's clock is re-planned from
+# the start, on the new clock: quiet-hour holds (a check-in waiting for the old zone's
+# morning), calendar-day offsets and windows ("7d" is the same wall-clock time a week on),
+# and reminders: plan_step again for a check-in not yet sent. One already sent keeps its
+# due time and window; only its reminder, if still to come, is re-planned (plan_reminder).
+def plan_reminder(
+    step: Step, due_at: datetime, closes_at: datetime, tz: ZoneInfo, quiet: QuietHours
+) -> datetime | None:
+    """When a check-in due at `due_at` is reminded on the patient's clock (None: never)."""
+    if step.reminder is None:
+        return None
+    return reminder_time(step.reminder.after(due_at, tz), closes_at, tz, quiet)
 
 
 def plan_baseline(
@@ -113,6 +126,35 @@ def plan_infusion(
         for s in protocol.steps
     ]
     return [p for p in planned if p is not None and p.closes_at > recorded_at]
+
+
+# -- local times typed by staff --------------------------------------------------------
+
+
+class MissingTime(ValueError):
+    """A wall-clock time the zone skips: the clocks go forward over it."""
+
+
+@dataclass(frozen=True)
+class WallClockInstant:
+    """The instant a typed local time names; `repeated` when that time came twice (the
+    clocks went back) and `at` is the first of the two."""
+
+    at: datetime
+    repeated: bool
+
+
+def wall_clock_instant(wall: datetime, tz: ZoneInfo) -> WallClockInstant:
+    """The UTC instant a naive local date and time names on `tz`'s clock.
+
+    Raises MissingTime in the hour skipped in spring; in the hour repeated in autumn it
+    takes the first (summer-time) reading and says so.
+    """
+    first = wall.replace(tzinfo=tz, fold=0)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        raise MissingTime(f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}")
+    second = wall.replace(tzinfo=tz, fold=1)
+    return WallClockInstant(first.astimezone(UTC), first.utcoffset() != second.utcoffset())
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from storage import repository as repo
 async def enroll(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
 ) -> None:
-    """/enroll <ref> [display name]: create the patient and a single-use invite link."""
+    """/enroll <ref> [display name] [tz=...]: create the patient and a single-use invite link."""
     _invite(update, context, rt, replace_link=False)
 
 
@@ -43,14 +43,12 @@ async def reinvite(
 def _invite(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, replace_link: bool
 ) -> None:
-    args = context.args or []
     try:
-        ref = parsing.clinic_ref(args[0]) if args else None
-        name = parsing.display_name(args[1:])
+        args = parsing.enroll_args(context.args or [])
     except parsing.ParseError as exc:
         reply(rt, update, f"{exc}.\n\n{texts.ENROLL_USAGE}")
         return
-    if ref is None:
+    if args is None:
         reply(rt, update, texts.ENROLL_USAGE)
         return
     with rt.session() as session:
@@ -59,8 +57,7 @@ def _invite(
             session,
             rt.clock.now(),
             actor=update.effective_user.id,
-            ref=ref,
-            name=name,
+            args=args,
             bot_username=context.bot.username,
             replace_link=replace_link,
         )

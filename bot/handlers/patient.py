@@ -16,7 +16,7 @@ from bot.handlers.common import (
 )
 from bot.roles import role_of
 from bot.runtime import Runtime
-from bot.services import checkins, enrolment
+from bot.services import checkins, enrolment, timezones
 from storage import repository as repo
 from storage.models import Patient, PatientStatus
 
@@ -139,6 +139,50 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             checkins.open_report(rt, session, rt.clock.now(), patient)
 
 
+async def next_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/next: what is open now (shown where the patient left off) and when the next one is."""
+    rt = runtime_of(context)
+    with rt.session() as session:
+        patient = _active_patient(rt, update, session)
+        if patient is not None:
+            checkins.show_next(rt, session, rt.clock.now(), patient)
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone [place]: places to tap, or the typed place or IANA name set at once."""
+    rt = runtime_of(context)
+    with rt.session() as session:
+        patient = _patient_in(rt, update, session, timezones.MAY_SET_ZONE)
+        if patient is None:
+            return
+        typed = " ".join(context.args or [])
+        if typed:
+            timezones.set_typed(rt, session, rt.clock.now(), patient, typed)
+        else:
+            timezones.offer(rt, session, rt.clock.now(), patient)
+    rt.wake_dispatcher()  # a check-in no longer held for the old zone's morning goes now
+
+
+async def on_time_zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A place tapped under /timezone."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    with rt.session() as session:
+        answer = timezones.apply_button(
+            rt,
+            session,
+            rt.clock.now(),
+            query.from_user.id,
+            query.message.chat.id,
+            query.message.message_id,
+            callback,
+        )
+    rt.wake_dispatcher()
+    await answer_query(query, answer)
+
+
 def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:
     """The sender as a patient whose words reach staff; anyone else is answered here."""
     patient = repo.patient_by_telegram_id(session, update.effective_user.id)
@@ -150,9 +194,16 @@ def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:
 
 def _active_patient(rt: Runtime, update: Update, session) -> Patient | None:
     """The sender as an active patient; anyone else is answered here and gets None."""
+    return _patient_in(rt, update, session, frozenset({PatientStatus.ACTIVE}))
+
+
+def _patient_in(
+    rt: Runtime, update: Update, session, statuses: frozenset[PatientStatus]
+) -> Patient | None:
+    """The sender as a patient in one of `statuses`; anyone else is answered here."""
     user_id = update.effective_user.id
     patient = repo.patient_by_telegram_id(session, user_id)
-    if patient is not None and patient.status == PatientStatus.ACTIVE:
+    if patient is not None and patient.status in statuses:
         return patient
     role = role_of(rt, session, user_id)
     if role is not None:

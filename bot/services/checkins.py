@@ -527,9 +527,40 @@ def open_report(rt: Runtime, session: Session, now: datetime, patient: Patient) 
 def resume(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
     """Show the patient's open check-in again, or say that nothing is waiting."""
     check_in = repo.open_check_in(session, patient.id)
-    if check_in is None or not present(rt, session, now, check_in):
+    if check_in is None or not _present_where_left_off(rt, session, now, check_in):
         reply = _with_footer(rt, texts.NOTHING_OPEN_PATIENT)
         messages.send(session, now, patient.chat_id, reply, Purpose.REPLY)
+
+
+def show_next(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """/next: the open check-in at its first unanswered question, and when the next one is."""
+    zone = patient_zone(rt, patient)
+    upcoming = repo.next_pending(session, patient.id, now)
+    due = upcoming.due_at if upcoming else None
+    check_in = repo.open_check_in(session, patient.id)
+    if check_in is not None:
+        prefix = texts.still_open(step_of(rt, check_in).title, due, zone)
+        if _present_where_left_off(rt, session, now, check_in, prefix):
+            return
+    reply = _with_footer(rt, texts.nothing_open(due, zone))
+    messages.send(session, now, patient.chat_id, reply, Purpose.REPLY)
+
+
+def _present_where_left_off(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, prefix: str | None = None
+) -> bool:
+    """Show an open check-in again from its first unanswered question; every answer stays.
+
+    A patient who went back to change an answer and then left picks up where the
+    unanswered questions start (the answer they were changing is kept as it was).
+    """
+    answers = repo.answers_of(session, check_in.id)
+    first_unanswered = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
+    current = rt.protocol.questions.get(check_in.current_question or "")
+    if first_unanswered is not None and current is not None and current.id in answers:
+        check_in.current_question = first_unanswered.id
+        check_in.draft = None
+    return present(rt, session, now, check_in, prefix=prefix, answers=answers)
 
 
 # -- the dispatcher's work ---------------------------------------------------------------

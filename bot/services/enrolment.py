@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import invites, keyboards, texts
+from bot.core.parsing import EnrollArgs
 from bot.roles import role_of
 from bot.runtime import Runtime
 from bot.services import messages, staff
@@ -24,16 +25,17 @@ def enroll(
     now: datetime,
     *,
     actor: int,
-    ref: str,
-    name: str | None,
+    args: EnrollArgs,
     bot_username: str,
     replace_link: bool,
 ) -> str:
     """Create the patient (or re-invite one not yet joined); returns the coordinator's answer.
 
     An open link is never replaced silently: only `replace_link` (/reinvite) does that, so
-    two coordinators enrolling one patient at once cannot kill each other's link.
+    two coordinators enrolling one patient at once cannot kill each other's link. The
+    patient's time zone is the clinic's unless `tz=` gives theirs.
     """
+    ref, name = args.ref, args.name
     patient = repo.patient_by_ref(session, ref)
     if patient is not None and patient.status != PatientStatus.INVITED:
         return texts.ALREADY_ENROLLED.format(ref=ref)
@@ -49,12 +51,13 @@ def enroll(
             session,
             clinic_ref=ref,
             display_name=name,
-            timezone=rt.settings.clinic_timezone.key,
+            timezone=(args.tz or rt.settings.clinic_timezone).key,
             enrolled_by=actor,
             now=now,
         )
-    elif name:
-        patient.display_name = name
+    else:
+        patient.display_name = name or patient.display_name
+        patient.timezone = args.tz.key if args.tz else patient.timezone
     token = invites.new_token()
     expires = now + timedelta(days=rt.settings.invite_valid_days)
     repo.create_invite(
@@ -75,7 +78,8 @@ def enroll(
         detail="reissued" if reissued else None,
     )
     link = invites.invite_link(bot_username, token)
-    return texts.enrolled(ref, link, expires, rt.settings.clinic_timezone, reissued)
+    answer = texts.enrolled(ref, link, expires, rt.settings.clinic_timezone, reissued)
+    return f"{answer}\n{texts.patient_zone_set(patient.timezone)}" if args.tz else answer
 
 
 def _invite_problem(now: datetime, invite: Invite | None) -> str | None:

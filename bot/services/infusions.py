@@ -57,6 +57,8 @@ def record(
     repo.audit(session, actor=actor, action="record_infusion", now=now, patient_id=patient.id)
     schedule = [(rt.protocol.step(p.step_id).title, p.due_at) for p in planned]
     answer = texts.infusion_recorded(args.ref, args.started_at, tz, schedule, cancelled)
+    if args.start_repeated:
+        answer += "\n" + texts.start_repeated(args.started_at, tz)
     if clinic_baseline:
         repo.add_clinic_baseline(
             session, infusion=infusion, step_id=baseline_step.id, answers=clinic_baseline, now=now

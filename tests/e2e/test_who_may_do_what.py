@@ -33,6 +33,8 @@ ALLOWED = {
     "start": {"patient", *STAFF},
     "help": {"patient", *STAFF},
     "report": {"patient", *STAFF},  # staff get their help
+    "next": {"patient", *STAFF},  # staff get their help
+    "timezone": {"patient", *STAFF},  # staff get their help
     "ack": STAFF,
     "alerts": STAFF,
     "patients": STAFF,
@@ -55,6 +57,7 @@ ALLOWED_WITH_ARGUMENTS = {"start": set(FIRST_ID)}
 ARGUMENTS = {
     "start": "not-a-real-token",
     "ack": "1",
+    "timezone": "Madrid",
     "patient": f"MRN{PATIENT}",
     "patients": "silent",
     "enroll": "MRN900 Ann",

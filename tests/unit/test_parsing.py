@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.parsing import ParseError, clinic_ref, display_name, infusion_args
+from bot.core.parsing import ParseError, clinic_ref, display_name, enroll_args, infusion_args
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)  # 13:00 in London (summer time)
@@ -65,3 +65,27 @@ def test_now_keyword_then_dose():
 def test_bad_infusion_arguments_are_refused(args):
     with pytest.raises(ParseError):
         infusion_args(args, NOW, LONDON)
+
+
+def test_enroll_takes_a_name_and_a_time_zone_anywhere_after_the_reference():
+    args = enroll_args(["MRN1", "Ann", "tz=Europe/Madrid", "Lee"])
+    assert (args.ref, args.name, args.tz) == ("MRN1", "Ann Lee", ZoneInfo("Europe/Madrid"))
+    assert enroll_args(["MRN1", "tz=new_york"]).tz == ZoneInfo("America/New_York")
+    assert enroll_args(["MRN1"]).tz is None
+    assert enroll_args([]) is None
+    assert enroll_args(["tz=Europe/Madrid"]) is None  # no reference
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["MRN1", "tz=Mars/Olympus"], "is not one time zone I know"),
+        (["MRN1", "tz=sao"], "it could be America/Sao_Paulo, Africa/Sao_Tome"),
+        (["MRN1", "tz="], "is not one time zone I know"),
+        (["MRN1", "tz=Europe/Madrid", "tz=UTC"], "tz= is given twice"),
+        (["MRN1", "colour=blue"], "colour= is not an option here"),
+    ],
+)
+def test_bad_enroll_options_are_refused_saying_why(args, why):
+    with pytest.raises(ParseError, match=why):
+        enroll_args(args)
