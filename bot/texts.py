@@ -697,7 +697,7 @@ def nothing_open(next_due: datetime | None, tz: ZoneInfo) -> str:
 def still_open(title: str, next_due: datetime | None, tz: ZoneInfo) -> str:
     """/next with a check-in open: shown above its question, where the patient left off."""
     after = f"After it, the next one is on {day_and_time(next_due, tz)}. " if next_due else ""
-    return f"Your {title} is still open. {after}Here is where you left off:"
+    return f"Still open: {title}. {after}Here is where you left off:"
 
 
 def zone_offer(place: str, zone: str, now: datetime, tz: ZoneInfo, quiet: str | None) -> str:
