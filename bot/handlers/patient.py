@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -132,20 +136,25 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report: ask the protocol's problem questions now, with the same alert rules."""
-    rt = runtime_of(context)
-    with rt.session() as session:
-        patient = _active_patient(rt, update, session)
-        if patient is not None:
-            checkins.open_report(rt, session, rt.clock.now(), patient)
+    _for_active_patient(update, context, checkins.open_report)
 
 
 async def next_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/next: what is open now (shown where the patient left off) and when the next one is."""
+    _for_active_patient(update, context, checkins.show_next)
+
+
+def _for_active_patient(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    service: Callable[[Runtime, Session, datetime, Patient], None],
+) -> None:
+    """Run a patient's command for an active patient; anyone else is answered here."""
     rt = runtime_of(context)
     with rt.session() as session:
         patient = _active_patient(rt, update, session)
         if patient is not None:
-            checkins.show_next(rt, session, rt.clock.now(), patient)
+            service(rt, session, rt.clock.now(), patient)
 
 
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
