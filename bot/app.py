@@ -36,6 +36,7 @@ REMOVE_STAFF_BUTTONS = r"^r:"
 VIEW_BUTTONS = r"^v:"
 CHANGE_BUTTONS = r"^p:"
 TIME_ZONE_BUTTONS = r"^z:"
+MY_DATA_BUTTONS = r"^m:"
 
 
 def build_application(
@@ -85,6 +86,7 @@ def add_handlers(application: Application) -> None:
         "report": patient.report,
         "next": patient.next_check_in,
         "timezone": patient.timezone,
+        "mydata": patient.my_data,
         "help": staff.help_command,
         "enroll": coordinator.enroll,
         "reinvite": coordinator.reinvite,
@@ -119,6 +121,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(patient.on_time_zone_button, pattern=TIME_ZONE_BUTTONS)
     )
+    application.add_handler(CallbackQueryHandler(patient.on_my_data_page, pattern=MY_DATA_BUTTONS))
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

@@ -38,6 +38,7 @@ class Action(StrEnum):
     VIEW = "v"  # a page of a staff view: "v:<page>:<view>:<filter>"
     CHANGE = "p"  # pause/resume/discharge a patient: "p:<patient>:<change>:<yes>:<until>"
     TIME_ZONE = "z"  # a place offered by /timezone: "z:<patient>:<index of the place>"
+    MY_DATA = "m"  # a page of a patient's own data: "m:<patient>:<page>"
 
 
 class BadCallback(ValueError):
@@ -220,3 +221,14 @@ def time_zone_keyboard(patient_id: int, labels: list[str]) -> Keyboard:
         for i, label in enumerate(labels)
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def my_data_pager(patient_id: int, page: int, pages: int) -> Keyboard | None:
+    """◀ / ▶ under a page of /mydata; the patient's id rides along to check the tapper."""
+    previous, following = texts.MY_DATA_BUTTONS
+    row = []
+    if page > 0:
+        row.append(_button(previous, Callback(Action.MY_DATA, patient_id, index=page - 1)))
+    if page + 1 < pages:
+        row.append(_button(following, Callback(Action.MY_DATA, patient_id, index=page + 1)))
+    return [row] if row else None

@@ -392,6 +392,7 @@ HELP_PATIENT = (
     "/next - what is open now, and when your next check-in is\n"
     "/report - tell the clinic about a problem now\n"
     "/timezone - the time zone I use for you (tell me when you travel)\n"
+    "/mydata - what the clinic holds about you\n"
     "/help - this message"
 )
 HELP_CLINICIAN = (
@@ -756,3 +757,74 @@ def start_repeated(started: datetime, tz: ZoneInfo) -> str:
         f"Note: {local:%H:%M} came twice on {local:%a %d %b} in {tz.key} (the clocks went back). "
         f"I took the first, {local:%H:%M %Z} ({started:%H:%M} UTC)."
     )
+
+
+# My data (/mydata): what the clinic holds about the patient, in plain words.
+MY_DATA_BUTTONS = ("◀", "▶")
+MY_DATA_PAGE_LIMIT = 3500  # well under Telegram's 4,096 characters, heading and footer included
+MY_DATA_NOTHING = "nothing yet"
+MY_DATA_FOREIGN_PAGE = "These pages belong to someone else."
+MY_DATA_STALE_PAGE = "Your data has changed since this page was made. Send /mydata to see it again."
+MY_DATA_CONSENT_MISSING = "Consent: not recorded"
+MY_DATA_NO_ANSWERS = "Your answers: none yet"
+MY_DATA_ALERTS_HEADING = "Alerts raised about you (the clinic team saw these):"
+MY_DATA_NO_ALERTS = "Alerts raised about you: none"
+
+
+def my_data_page(page: int, pages: int, lines: list[str]) -> str:
+    """One page of /mydata: a heading with its number, then its lines."""
+    heading = "What the clinic holds about you"
+    if pages > 1:
+        heading += f" · page {page + 1} of {pages}"
+    return "\n".join([heading, "", *lines])
+
+
+def my_data_identity(ref: str, display_name: str | None, zone: str) -> list[str]:
+    """Who the clinic knows the patient as."""
+    lines = [f"Your reference: {ref}"]
+    if display_name:
+        lines.append(f"Your name here: {display_name}")
+    lines.append(f"Times below are in your time zone ({zone}).")
+    return lines
+
+
+def my_data_consent(at: datetime, version: str | None, tz: ZoneInfo) -> str:
+    """When the patient agreed, and to which version of the text."""
+    which = f" (consent text version {version})" if version else ""
+    return f"Consent: you agreed on {format_time(at, tz)}{which}"
+
+
+def my_data_infusions(count: int) -> str:
+    """Heading of the infusions part."""
+    return f"Your infusions: {count}" if count else f"Your infusions: {MY_DATA_NOTHING}"
+
+
+def my_data_infusion(number: int, started: datetime, dose: str | None, tz: ZoneInfo) -> str:
+    """One infusion: its number, date and dose if recorded."""
+    given = f", dose {dose}" if dose else ""
+    return f"Infusion {number}: {format_time(started, tz)}{given}"
+
+
+def my_data_infusion_step(number: int, title: str) -> str:
+    """Which check-in of which infusion."""
+    return f"Infusion {number}, {title}"
+
+
+def my_data_check_in(title: str, at: datetime, tz: ZoneInfo) -> str:
+    """The heading of one check-in's answers."""
+    return f"{title} ({format_time(at, tz)}):"
+
+
+def my_data_answer(label: str, answer: str) -> str:
+    """One answer under its check-in."""
+    return f"  {label}: {answer}"
+
+
+def my_data_words(words: str) -> str:
+    """Free text as the patient wrote it, quoted."""
+    return f"“{words}”" if words else SKIPPED
+
+
+def my_data_alert(at: datetime, severity: str, tz: ZoneInfo) -> str:
+    """One alert: when, and how serious (never the rule or staff notes)."""
+    return f"  {format_time(at, tz)} · {severity}"

@@ -126,3 +126,23 @@ def audit_trail(session: Session, patient_id: int | None, limit: int) -> list[Au
             query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
         )
     )
+
+
+def check_ins_of_patient(session: Session, patient_id: int) -> list[CheckIn]:
+    """Every check-in of the patient (reports included), in due order."""
+    return list(
+        session.exec(
+            select(CheckIn)
+            .where(CheckIn.patient_id == patient_id)
+            .order_by(CheckIn.due_at, CheckIn.id)
+        )
+    )
+
+
+def alerts_raised_about(session: Session, patient_id: int) -> list[Alert]:
+    """Every alert raised about the patient, oldest first."""
+    return list(
+        session.exec(
+            select(Alert).where(Alert.patient_id == patient_id).order_by(Alert.created_at, Alert.id)
+        )
+    )

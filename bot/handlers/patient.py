@@ -20,7 +20,7 @@ from bot.handlers.common import (
 )
 from bot.roles import role_of
 from bot.runtime import Runtime
-from bot.services import checkins, enrolment, timezones
+from bot.services import checkins, enrolment, mydata, timezones
 from storage import repository as repo
 from storage.models import Patient, PatientStatus
 
@@ -190,6 +190,46 @@ async def on_time_zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         )
     rt.wake_dispatcher()
     await answer_query(query, answer)
+
+
+async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mydata: what the clinic holds about the patient, for that patient only."""
+    rt = runtime_of(context)
+    if not is_private(update):
+        reply(rt, update, texts.PRIVATE_ONLY)
+        return
+    with rt.session() as session:
+        patient = _joined_patient(rt, update, session)
+        if patient is not None:
+            mydata.send_first_page(rt, session, rt.clock.now(), patient)
+
+
+async def on_my_data_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """◀ / ▶ under /mydata: only the patient whose data it is can turn its pages."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    with rt.session() as session:
+        tapper = repo.patient_by_telegram_id(session, query.from_user.id)
+        joined = tapper if tapper is not None and tapper.status in RELAYED_STATUSES else None
+        message = (query.message.chat.id, query.message.message_id)
+        answer = mydata.turn_page(rt, session, rt.clock.now(), joined, message, callback)
+    await answer_query(query, answer)
+
+
+def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
+    """The sender as a patient who joined (whatever their follow-up's state); anyone else is
+    refused here: staff by role, strangers with the stranger's answer."""
+    user_id = update.effective_user.id
+    patient = repo.patient_by_telegram_id(session, user_id)
+    if patient is not None and patient.status in RELAYED_STATUSES:
+        return patient
+    if role_of(rt, session, user_id) is not None:
+        reply(rt, update, texts.NOT_YOUR_ROLE, session)
+    else:
+        reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
+    return None
 
 
 def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:

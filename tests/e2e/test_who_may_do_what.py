@@ -35,6 +35,7 @@ ALLOWED = {
     "report": {"patient", *STAFF},  # staff get their help
     "next": {"patient", *STAFF},  # staff get their help
     "timezone": {"patient", *STAFF},  # staff get their help
+    "mydata": {"patient"},
     "ack": STAFF,
     "alerts": STAFF,
     "patients": STAFF,

@@ -157,6 +157,11 @@ class FakeUser(_ChatHandle):
             self.chat_id, self, message_id_of(message), button_text, callback_data
         )
 
+    def press_forged(self, message: MessageRef, callback_data: str) -> str:
+        """Send callback data no button on the message carries (a modified client); returns
+        the callback query id."""
+        return self._world.press_data(self.chat_id, self, message_id_of(message), callback_data)
+
 
 class FakeGroup(_ChatHandle):
     """A group the bot is a member of (see BotWorld.add_group); registered users act in it."""

@@ -418,12 +418,18 @@ class BotWorld:
         callback_data: str | None,
     ) -> str:
         """Press a callback button on a bot message; queue the callback_query update."""
-        chat = self._chat(chat_id)
-        _require_reachable(chat)
         message = self.message(chat_id, message_id)
         if message.deleted:
             raise AssertionError(f"message {message_id} in chat {chat_id} was deleted")
         data = _pick_button(message, button_text, callback_data)
+        return self.press_data(chat_id, sender, message_id, data)
+
+    def press_data(self, chat_id: int, sender: FakeUser, message_id: int, data: str) -> str:
+        """A callback query carrying `data` from a bot message, whatever its buttons say (as a
+        modified client can send); queue it and return its id."""
+        chat = self._chat(chat_id)
+        _require_reachable(chat)
+        message = self.message(chat_id, message_id)
         query_id = str(next(self._query_numbers))
         self._queries[query_id] = time.monotonic()
         query = {
