@@ -7,8 +7,6 @@ line and nothing changes. The command menus Telegram shows match the table.
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
-
 from bot.menus import PATIENT_MENU, STAFF_MENUS
 from bot.roles import Role
 from storage import repository as repo
@@ -77,16 +75,6 @@ REFUSALS = ("ask your clinic for an invite link", "That command is for clinic st
 WRONG_ROLE = "Your role does not include that command"
 
 
-def registered_commands(bot) -> set[str]:
-    return {
-        name
-        for handlers in bot.application.handlers.values()
-        for handler in handlers
-        if isinstance(handler, CommandHandler)
-        for name in handler.commands
-    }
-
-
 def state(bot) -> dict[str, int]:
     """What a refused command must not change."""
     models = (Patient, StaffMember, Invite, Infusion, CheckIn, Alert)
@@ -100,7 +88,7 @@ async def test_each_command_from_each_person(fake_bot_api, tmp_path):
     env = {"ADMIN_TELEGRAM_IDS": ",".join(str(a) for a in admins)}
     bot = await start_bot(server, tmp_path, env=env)
     try:
-        assert registered_commands(bot) == set(ALLOWED), "a command is missing from ALLOWED"
+        assert bot.commands() == set(ALLOWED), "a command is missing from ALLOWED"
         people = [FIRST_ID["patient"] + i for i in range(len(commands))]
         add_active_patients(bot, [PATIENT, *people], infusion=False)
         with bot.session() as session:

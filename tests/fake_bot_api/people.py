@@ -137,6 +137,11 @@ class FakeUser(_ChatHandle):
         content = self._world.document_content(filename, data, mime_type, caption)
         return self._world.user_message(self.chat_id, self, content)
 
+    def send_photo(self, data: bytes, *, caption: str | None = None) -> JSON:
+        """Send a photo; returns the message."""
+        content = self._world.photo_content(data, caption)
+        return self._world.user_message(self.chat_id, self, content)
+
     def edit_message(self, message: MessageRef, new_text: str) -> JSON:
         """Edit one of this user's texts, causing an edited_message update; returns it."""
         return self._world.user_edit(

@@ -467,6 +467,14 @@ class BotWorld:
             content["caption"] = caption
         return content
 
+    def photo_content(self, data: bytes, caption: str | None) -> JSON:
+        """The fields of a photo message, its file stored for getFile."""
+        stored = self.store_file(Upload("photo.jpg", data, "image/jpeg"), "photos")
+        content: JSON = {"photo": stored.photo_sizes()}
+        if caption:
+            content["caption"] = caption
+        return content
+
     # Used by the Bot API methods (methods.py)
 
     def now(self) -> int:

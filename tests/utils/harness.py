@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, select
-from telegram.ext import Application
+from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application
 from bot.config import load_settings
@@ -49,6 +49,16 @@ class BotUnderTest:
             # In id order: PostgreSQL, unlike SQLite, returns rows in no particular order.
             key = model.__table__.primary_key.columns
             return list(session.exec(select(model).where(*where).order_by(*key)))
+
+    def commands(self) -> set[str]:
+        """Every command the application registers a handler for."""
+        return {
+            name
+            for handlers in self.application.handlers.values()
+            for handler in handlers
+            if isinstance(handler, CommandHandler)
+            for name in handler.commands
+        }
 
     async def dispatch(self) -> None:
         """Do everything due at the fake clock's time, as the dispatcher loop would."""
