@@ -121,17 +121,20 @@ async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An edited message is never taken as an answer; a patient's edited words reach staff."""
+    """An edited message is never taken as an answer; a patient's edited words reach staff;
+    a stranger gets the stranger's answer, as for anything else they send."""
     if not is_private(update):
         return
     rt, edited = runtime_of(context), update.edited_message
     words = (edited.text or edited.caption or "").strip() if edited else ""
+    user_id = update.effective_user.id
     with rt.session() as session:
-        patient = repo.patient_by_telegram_id(session, update.effective_user.id)
+        patient = repo.patient_by_telegram_id(session, user_id)
         if words and patient is not None and patient.status in RELAYED_STATUSES:
             checkins.relay_message(rt, session, rt.clock.now(), patient, words)
             return
-        reply(rt, update, texts.EDITS_IGNORED, session)
+        known = patient is not None or role_of(rt, session, user_id) is not None
+        reply(rt, update, texts.EDITS_IGNORED if known else texts.stranger(user_id), session)
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
