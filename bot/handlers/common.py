@@ -124,6 +124,17 @@ def refuse(update: Update, rt: Runtime, action: str) -> None:
             messages.send(session, rt.clock.now(), update.effective_chat.id, text, Purpose.REPLY)
 
 
+def may_press(
+    rt: Runtime, session: Session, actor: int, allowed: frozenset[Role], action: str
+) -> bool:
+    """Whether the presser's role allows this staff button; a refusal is audited (and the
+    message pressed on is left as it is: it may be anyone's, with a forged button)."""
+    if role_of(rt, session, actor) in allowed:
+        return True
+    repo.audit(session, actor=actor, action=f"refused:{action}", now=rt.clock.now())
+    return False
+
+
 def staff_command(
     allowed: frozenset[Role] = ALL_STAFF, private_only: bool = True
 ) -> Callable[[StaffHandler], Handler]:

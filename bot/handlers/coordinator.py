@@ -12,16 +12,16 @@ from bot.core import parsing
 from bot.handlers.common import (
     answer_query,
     decode_callback,
+    may_press,
     reply,
     runtime_of,
     single_ref,
     staff_command,
 )
-from bot.roles import COORDINATORS, Role, role_of
+from bot.roles import COORDINATORS, Role
 from bot.runtime import Runtime
 from bot.services import enrolment, infusions, messages, patients
 from bot.services.messages import Purpose
-from storage import repository as repo
 
 
 @staff_command(COORDINATORS)
@@ -133,13 +133,16 @@ async def on_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     until = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
     with rt.session() as session:
         now, actor = rt.clock.now(), query.from_user.id
-        if role_of(rt, session, actor) not in COORDINATORS:
-            repo.audit(session, actor=actor, action=f"refused:{change.value}", now=now)
-            answer = texts.NOT_YOUR_ROLE
-        elif callback.index != 1:
-            answer = texts.REMOVAL_CANCELLED
-        else:
-            answer = patients.apply(rt, session, now, actor, callback.record_id, change, until)
-        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+        allowed = may_press(rt, session, actor, COORDINATORS, change.value)
+        if allowed:
+            answer = (
+                patients.apply(rt, session, now, actor, callback.record_id, change, until)
+                if callback.index == 1
+                else texts.REMOVAL_CANCELLED
+            )
+            messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+    if not allowed:
+        await answer_query(query, texts.FOREIGN_BUTTON, alert=True)
+        return
     rt.wake_dispatcher()  # a resumed patient's open check-ins go out now
     await answer_query(query)

@@ -11,6 +11,7 @@ from bot.handlers import menus
 from bot.handlers.common import (
     answer_query,
     decode_callback,
+    may_press,
     reply,
     reply_by_audience,
     runtime_of,
@@ -21,6 +22,8 @@ from bot.runtime import Runtime
 from bot.services import alerts, messages, patients, staff
 from bot.services.messages import Purpose
 from storage import repository as repo
+
+ADMINS = frozenset({Role.ADMIN})
 
 
 async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -94,7 +97,7 @@ async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             alerts.staff_group_lost(rt, session, now, change.chat.id, "the bot may not post")
 
 
-@staff_command(frozenset({Role.ADMIN}))
+@staff_command(ADMINS)
 async def invite_staff(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
 ) -> None:
@@ -113,7 +116,7 @@ async def invite_staff(
         reply(rt, update, answer, session)
 
 
-@staff_command(frozenset({Role.ADMIN}))
+@staff_command(ADMINS)
 async def staff_list(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
 ) -> None:
@@ -122,7 +125,7 @@ async def staff_list(
         reply(rt, update, staff.listing(rt, session), session)
 
 
-@staff_command(frozenset({Role.ADMIN}))
+@staff_command(ADMINS)
 async def remove_staff(
     update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
 ) -> None:
@@ -145,12 +148,15 @@ async def on_remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if callback is None:
         return
     with rt.session() as session:
-        now = rt.clock.now()
-        answer = staff.remove(
-            rt, session, now, query.from_user.id, callback.record_id, callback.index == 1
-        )
-        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
-        member = repo.get_staff_member(session, callback.record_id)
+        now, actor = rt.clock.now(), query.from_user.id
+        allowed = may_press(rt, session, actor, ADMINS, "remove_staff")
+        if allowed:
+            answer = staff.remove(rt, session, now, actor, callback.record_id, callback.index == 1)
+            messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+            member = repo.get_staff_member(session, callback.record_id)
+    if not allowed:
+        await answer_query(query, texts.FOREIGN_BUTTON, alert=True)
+        return
     if member is not None:
         await menus.publish_for(context.bot, rt, member.telegram_user_id)
     await answer_query(query)
