@@ -127,10 +127,10 @@ async def on_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         change = patients.Change(callback.question_id)
-    except ValueError:
+        until = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
+    except (ValueError, OverflowError, OSError):  # not a change, or a time beyond the calendar
         await answer_query(query, texts.STALE_BUTTON)
         return
-    until = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
     with rt.session() as session:
         now, actor = rt.clock.now(), query.from_user.id
         allowed = may_press(rt, session, actor, COORDINATORS, change.value)
