@@ -148,13 +148,14 @@ def consent(
 ) -> str | None:
     """I agree / No thanks: link and record consent, tell the coordinator; returns the answer."""
     invite = repo.get_invite(session, invite_id)
+    opened_by_them = invite is not None and invite.opened_by == user_id
     valid = (
-        invite is not None
-        and invite.opened_by == user_id
+        opened_by_them
         and _invite_problem(now, invite) is None
         and repo.patient_by_telegram_id(session, user_id) is None
     )
-    messages.clear(session, now, chat_id, message_id)
+    if opened_by_them:  # their consent message; a forged press leaves others' messages alone
+        messages.clear(session, now, chat_id, message_id)
     if not valid:
         return texts.CONSENT_BUTTON_STALE
     patient = repo.get_patient(session, invite.patient_id)
