@@ -13,7 +13,7 @@ PATIENT_MENU: Menu = (
     ("next", "What is open now, and my next check-in"),
     ("report", "Tell the clinic about a problem now"),
     ("timezone", "The time zone my check-ins follow"),
-    ("mydata", "What the clinic holds about you"),
+    ("mydata", "What the clinic holds about me"),
     ("help", "What I can do"),
 )
 CLINICIAN_MENU: Menu = (
