@@ -37,6 +37,8 @@ VIEW_BUTTONS = r"^v:"
 CHANGE_BUTTONS = r"^p:"
 TIME_ZONE_BUTTONS = r"^z:"
 MY_DATA_BUTTONS = r"^m:"
+STOP_BUTTONS = r"^q:"
+INFUSION_BUTTONS = r"^i:"
 
 
 def build_application(
@@ -87,10 +89,13 @@ def add_handlers(application: Application) -> None:
         "next": patient.next_check_in,
         "timezone": patient.timezone,
         "mydata": patient.my_data,
+        "stop": patient.stop,
         "help": staff.help_command,
         "enroll": coordinator.enroll,
         "reinvite": coordinator.reinvite,
         "infusion": coordinator.infusion,
+        "infusion_edit": coordinator.infusion_edit,
+        "infusion_cancel": coordinator.infusion_cancel,
         "ack": staff.ack,
         "invite_staff": staff.invite_staff,
         "staff": staff.staff_list,
@@ -122,6 +127,10 @@ def add_handlers(application: Application) -> None:
         CallbackQueryHandler(patient.on_time_zone_button, pattern=TIME_ZONE_BUTTONS)
     )
     application.add_handler(CallbackQueryHandler(patient.on_my_data_page, pattern=MY_DATA_BUTTONS))
+    application.add_handler(CallbackQueryHandler(patient.on_stop_button, pattern=STOP_BUTTONS))
+    application.add_handler(
+        CallbackQueryHandler(coordinator.on_infusion_change, pattern=INFUSION_BUTTONS)
+    )
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(
         ChatMemberHandler(staff.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER)

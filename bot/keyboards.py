@@ -39,6 +39,9 @@ class Action(StrEnum):
     CHANGE = "p"  # pause/resume/discharge a patient: "p:<patient>:<change>:<yes>:<until>"
     TIME_ZONE = "z"  # a place offered by /timezone: "z:<patient>:<index of the place>"
     MY_DATA = "m"  # a page of a patient's own data: "m:<patient>:<page>"
+    STOP = "q"  # a patient's /stop, confirmed (1) or not (0): "q:<patient>:<yes>"
+    # /infusion_edit and /infusion_cancel: "i:<infusion>:<m|c><start asked about>:<yes>[:<new>]"
+    INFUSION = "i"
 
 
 class BadCallback(ValueError):
@@ -232,3 +235,29 @@ def my_data_pager(patient_id: int, page: int, pages: int) -> Keyboard | None:
     if page + 1 < pages:
         row.append(_button(following, Callback(Action.MY_DATA, patient_id, index=page + 1)))
     return [row] if row else None
+def stop_keyboard(patient_id: int) -> Keyboard:
+    """Yes, stop / No, keep going under a patient's /stop question."""
+    return [
+        [
+            _button(texts.STOP_YES, Callback(Action.STOP, patient_id, index=1)),
+            _button(texts.STOP_NO, Callback(Action.STOP, patient_id, index=0)),
+        ]
+    ]
+
+
+def infusion_change_keyboard(
+    infusion_id: int, change: str, asked_start: datetime, new_start: datetime | None
+) -> Keyboard:
+    """Yes / No under an /infusion_edit or /infusion_cancel question.
+
+    The start the coordinator saw rides along, so that a button pressed after someone else
+    moved the infusion changes nothing.
+    """
+    tag = f"{change}{int(asked_start.timestamp())}"
+    new = int(new_start.timestamp()) if new_start else -1
+    return [
+        [
+            _button(texts.YES_BUTTON, Callback(Action.INFUSION, infusion_id, tag, 1, new)),
+            _button(texts.NO_BUTTON, Callback(Action.INFUSION, infusion_id, tag, 0, new)),
+        ]
+    ]

@@ -14,6 +14,7 @@ PATIENT_MENU: Menu = (
     ("report", "Tell the clinic about a problem now"),
     ("timezone", "The time zone my check-ins follow"),
     ("mydata", "What the clinic holds about me"),
+    ("stop", "Stop the check-ins (/start starts them again)"),
     ("help", "What I can do"),
 )
 CLINICIAN_MENU: Menu = (
@@ -27,6 +28,8 @@ COORDINATOR_MENU: Menu = (
     ("enroll", "Enrol a patient: /enroll <ref> [name]"),
     ("reinvite", "A new invite link: /reinvite <ref>"),
     ("infusion", "Record an infusion: /infusion <ref> [time] [dose]"),
+    ("infusion_edit", "Move the latest infusion: /infusion_edit <ref> <time>"),
+    ("infusion_cancel", "Cancel the latest infusion: /infusion_cancel <ref>"),
     ("pause", "Pause a patient's check-ins: /pause <ref> [date]"),
     ("resume", "Resume a patient's check-ins: /resume <ref>"),
     ("discharge", "End a patient's follow-up: /discharge <ref>"),

@@ -26,8 +26,8 @@ NOT_UNDERSTOOD_PATIENT = (
     "or send /report if something is wrong."
 )
 NOTHING_OPEN_PATIENT = (
-    "There is no check-in waiting for you right now. If something is wrong, send /report "
-    "and I will ask you about it."
+    "You're enrolled with the clinic, and there is no check-in waiting for you right now. "
+    "/next shows when the next one is, and /report is there if something is wrong."
 )
 CONTINUE_CHECK_IN = "To go on with your check-in, answer the question below:"
 
@@ -174,10 +174,18 @@ def patient_declined(ref: str) -> str:
 
 
 def infusion_recorded(
-    ref: str, started: datetime, tz: ZoneInfo, planned: list[tuple[str, datetime]], cancelled: int
+    ref: str,
+    number: int,
+    started: datetime,
+    tz: ZoneInfo,
+    planned: list[tuple[str, datetime]],
+    cancelled: int,
 ) -> str:
     """The coordinator's answer to /infusion, listing the check-ins scheduled."""
-    lines = [f"Infusion recorded for {ref}, started {format_time(started, tz)} ({tz.key})."]
+    lines = [
+        f"Infusion recorded for {ref} (infusion #{number}), started {format_time(started, tz)}"
+        f" ({tz.key})."
+    ]
     if cancelled:
         lines.append(f"{cancelled} unsent check-ins of the previous infusion were cancelled.")
     lines.append(f"{len(planned)} check-ins scheduled:")
@@ -393,6 +401,7 @@ HELP_PATIENT = (
     "/report - tell the clinic about a problem now\n"
     "/timezone - the time zone I use for you (tell me when you travel)\n"
     "/mydata - what the clinic holds about you\n"
+    "/stop - stop the check-ins (send /start to start them again)\n"
     "/help - this message"
 )
 HELP_CLINICIAN = (
@@ -409,6 +418,8 @@ HELP_COORDINATOR = (
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
     " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
+    "/infusion_edit <ref> <start time> - move the latest infusion's start and its check-ins\n"
+    "/infusion_cancel <ref> - cancel the latest infusion's check-ins still to come\n"
     "/pause <ref> [date], /resume <ref>, /discharge <ref> - a patient's follow-up\n"
     "/alerts - open alerts · /patients [silent|alerts] - everyone · /patient <ref> - one\n"
     "/ack <number> - acknowledge an alert by its number (also in the staff group)\n"
@@ -533,6 +544,7 @@ STATUS_MARKS = {
     "interrupted": "⛔",
     "missed": "✗",
     "cancelled": "–",
+    "stopped": "⏹",
 }
 NO_INFUSION_YET = "No infusion recorded yet."
 PATIENTS_USAGE = "Usage: /patients [silent|alerts]"
@@ -605,11 +617,17 @@ def patient_heading(who: str, status: str, consent_at: datetime | None, tz: Zone
 
 
 def infusion_heading(
-    number: int, count: int, started: datetime, dose: str | None, tz: ZoneInfo
+    number: int,
+    count: int,
+    started: datetime,
+    dose: str | None,
+    tz: ZoneInfo,
+    cancelled: datetime | None = None,
 ) -> str:
-    """An infusion in /patient."""
+    """An infusion in /patient, by its number for the patient (cancelled ones say so)."""
     given = f", {dose}" if dose else ""
-    return f"\nInfusion {number} of {count}: {format_time(started, tz)}{given}"
+    gone = f" · cancelled {format_time(cancelled, tz)}" if cancelled else ""
+    return f"\nInfusion #{number} of {count}: {format_time(started, tz)}{given}{gone}"
 
 
 def pain_trend(chart: str, band: str | None) -> str:
@@ -828,3 +846,177 @@ def my_data_words(words: str) -> str:
 def my_data_alert(at: datetime, severity: str, tz: ZoneInfo) -> str:
     """One alert: when, and how serious (never the rule or staff notes)."""
     return f"  {format_time(at, tz)} · {severity}"
+# -- Stop and rejoin, blocking, enrolment edges, infusion changes (issue 9) --------------
+
+STOP_QUESTION = (
+    "Do you want to stop your check-ins? I will not send you any more questions. "
+    "You can come back at any time by sending /start."
+)
+STOP_YES, STOP_NO = "Yes, stop", "No, keep going"
+STOP_KEPT = "Good: your check-ins go on as before."
+STOP_DONE = "Stopped."
+STOPPED_PATIENT = (
+    "Your check-ins have stopped; I will not send you any more questions. "
+    "If you want to start again, send /start. You can still write to the clinic team here."
+)
+ALREADY_STOPPED_PATIENT = "Your check-ins are already stopped. Send /start to start them again."
+CANNOT_STOP_PATIENT = "There are no check-ins to stop. If you need help, please contact the clinic."
+PAUSED_BY_CLINIC_PATIENT = (
+    "Your clinic has paused your check-ins for now; they will tell you when they start again. "
+    "You can still write to the clinic team here."
+)
+FOLLOW_UP_ENDED_PATIENT = (
+    "Your follow-up with the clinic has ended, so I will not send you check-ins. "
+    "If you have a problem, please contact the clinic directly."
+)
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def rejoined(next_due: datetime | None, tz: ZoneInfo) -> str:
+    """/start from a patient who had stopped."""
+    return f"Welcome back: your check-ins have started again. {next_check_in(next_due, tz)}"
+
+
+def infusion_moved_for_patient(number: int, next_due: datetime | None, tz: ZoneInfo) -> str:
+    """The patient's check-ins moved with their infusion's corrected start time."""
+    return (
+        f"Your clinic corrected the time of your {ordinal(number)} infusion, so your "
+        f"check-ins have moved. {next_check_in(next_due, tz)}"
+    )
+
+
+def infusion_cancelled_for_patient(number: int) -> str:
+    """The check-ins of an infusion the clinic cancelled will not come."""
+    return (
+        f"Your clinic cancelled the check-ins of your {ordinal(number)} infusion, so I will "
+        "not send them. If something is wrong, you can still write to the clinic team here."
+    )
+
+
+def patient_stopped(ref: str, cancelled: int) -> str:
+    """Staff notice: a patient sent /stop."""
+    return (
+        f"{ref} sent /stop: no more check-ins go to them ({cancelled} cancelled). "
+        "Their messages still reach you; they can come back with /start."
+    )
+
+
+def patient_rejoined(ref: str, resumed: int) -> str:
+    """Staff notice: a stopped patient came back with /start."""
+    return (
+        f"{ref} came back with /start: their check-ins are on again "
+        f"({resumed} whose window is still open resume)."
+    )
+
+
+def patient_reachable_again(ref: str, status: str) -> str:
+    """Staff notice: a patient who had blocked the bot can be reached again."""
+    return f"{ref} can be reached again (they unblocked the bot); their follow-up is {status}."
+
+
+def patient_came_back_to_consent(ref: str) -> str:
+    """Told to the coordinator: a patient who said no thanks opened the invite again."""
+    return f"{ref} opened the invite again after saying no thanks; they see the consent again."
+
+
+def patient_joined_after_declining(ref: str) -> str:
+    """Told to the coordinator: a patient who said no thanks came back and agreed."""
+    return f"{ref} came back and has joined and consented (they had said no thanks first)."
+
+
+def invite_opened_by_enrolled(invite_ref: str, enrolled_ref: str) -> str:
+    """Told to the coordinator: someone already enrolled opened another patient's invite."""
+    return (
+        f"The invite for {invite_ref} was opened by {enrolled_ref}, who is already enrolled. "
+        f"Nothing changed, and the link for {invite_ref} still works."
+    )
+
+
+INFUSION_EDIT_USAGE = (
+    "Usage: /infusion_edit <ref> <HH:MM | YYYY-MM-DD HH:MM>\n"
+    "Moves the start of the patient's latest infusion (clinic time zone) and its check-ins"
+    " that are still to come."
+)
+INFUSION_CANCEL_USAGE = (
+    "Usage: /infusion_cancel <ref>\n"
+    "Cancels the check-ins still to come of the patient's latest infusion."
+)
+INFUSION_CHANGED_MEANWHILE = (
+    "This infusion changed since you asked (moved, cancelled, or a newer one was recorded). "
+    "Nothing was changed; send the command again to see it as it is now."
+)
+
+
+def infusion_label(ref: str, number: int) -> str:
+    """An infusion as staff read it: "MRN5's infusion #2"."""
+    return f"{ref}'s infusion #{number}"
+
+
+def no_infusion(ref: str) -> str:
+    """/infusion_edit or /infusion_cancel for a patient with no infusion."""
+    return f"{ref} has no infusion recorded. Nothing was changed."
+
+
+def infusion_is_cancelled(ref: str, number: int) -> str:
+    """The latest infusion was cancelled already."""
+    return f"{infusion_label(ref, number)} is cancelled. Nothing was changed."
+
+
+def same_start(ref: str, number: int) -> str:
+    """/infusion_edit to the start the infusion already has."""
+    return f"{infusion_label(ref, number)} already starts then. Nothing was changed."
+
+
+def infusion_not_movable(ref: str, number: int) -> str:
+    """/infusion_edit once check-ins were answered or missed at the old times."""
+    return (
+        f"{infusion_label(ref, number)} cannot be moved: check-ins after its start were "
+        "already answered or missed, and that record belongs to the old time. Nothing was "
+        "changed. To correct it, /infusion_cancel it and record it again with /infusion."
+    )
+
+
+def confirm_infusion_move(
+    ref: str, number: int, old: datetime, new: datetime, tz: ZoneInfo, moving: int
+) -> str:
+    """The question before /infusion_edit takes effect."""
+    return (
+        f"Move {infusion_label(ref, number)} from {format_time(old, tz)} to "
+        f"{format_time(new, tz)} ({tz.key})? Its {moving} check-ins still to come move with "
+        "it (one already sent and unanswered is withdrawn and asked again at its new time); "
+        "the patient is told."
+    )
+
+
+def confirm_infusion_cancel(ref: str, number: int, started: datetime, tz: ZoneInfo, left: int):
+    """The question before /infusion_cancel takes effect."""
+    return (
+        f"Cancel {infusion_label(ref, number)}, started {format_time(started, tz)}? Its {left}"
+        " check-ins still to come are cancelled (no missed-check-in alerts); the patient is told."
+    )
+
+
+def infusion_moved(
+    ref: str, number: int, started: datetime, tz: ZoneInfo, planned: list[tuple[str, datetime]]
+) -> str:
+    """/infusion_edit confirmed."""
+    lines = [f"{infusion_label(ref, number)} now starts {format_time(started, tz)} ({tz.key})."]
+    lines.append(f"{len(planned)} check-ins to come:")
+    lines += [f"• {title}: {format_time(due, tz)}" for title, due in planned]
+    return "\n".join(lines)
+
+
+def infusion_cancelled(ref: str, number: int, cancelled: int) -> str:
+    """/infusion_cancel confirmed."""
+    return f"{infusion_label(ref, number)} is cancelled; {cancelled} check-ins will not be sent."
+
+
+def step_in_infusion(title: str, number: int) -> str:
+    """A check-in's name in a staff alert, with its infusion's number."""
+    return f"{title} (infusion #{number})"

@@ -82,6 +82,7 @@ class CheckInStatus(StrEnum):
     INTERRUPTED = "interrupted"  # an emergency answer ended it: nothing more was asked
     MISSED = "missed"
     CANCELLED = "cancelled"
+    STOPPED = "stopped"  # the patient sent /stop: not asked, not missed; /start may bring it back
 
 
 OPEN_CHECK_IN = (CheckInStatus.SENT, CheckInStatus.IN_PROGRESS)
@@ -122,6 +123,8 @@ class Patient(SQLModel, table=True):
     consent_at: datetime | None = _at()
     consent_version: str | None = None
     paused_until: datetime | None = _at()  # a pause with an end resumes by itself then
+    # The status a patient had when they blocked the bot: theirs again when they unblock it.
+    blocked_from: str | None = Field(default=None, max_length=16)
     enrolled_by: int = _telegram_id()
     created_at: datetime = _required_at()
 
@@ -139,6 +142,7 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = _required_at()
     opened_by: int | None = _telegram_id(nullable=True)
     used_at: datetime | None = _at()
+    declined_at: datetime | None = _at()  # "No thanks"; opening the link again undoes it
 
 
 class StaffMember(SQLModel, table=True):
@@ -153,15 +157,19 @@ class StaffMember(SQLModel, table=True):
 
 
 class Infusion(SQLModel, table=True):
-    """One ketamine infusion of a patient."""
+    """One ketamine infusion of a patient, numbered 1, 2, ... per patient."""
+
+    __table_args__ = (UniqueConstraint("patient_id", "number", name="uq_infusion_patient_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
+    number: int
     started_at: datetime = _required_at()
     recorded_at: datetime = _required_at()
     dose: str | None = Field(default=None, max_length=64)
     recorded_by: int = _telegram_id()
     protocol_version: str = Field(max_length=64)
+    cancelled_at: datetime | None = _at()  # /infusion_cancel: its check-ins were cancelled
 
 
 class CheckIn(SQLModel, table=True):

@@ -218,8 +218,10 @@ def record_infusion(
 ) -> tuple[Infusion, int]:
     """Store an infusion and all its check-ins; earlier infusions' unsent ones are cancelled.
 
-    `planned` holds (step id, due at, closes at, remind at). Returns the infusion and how
-    many earlier check-ins were cancelled.
+    Its number is the patient's next (call lock_patient first where two may race; the
+    unique (patient, number) constraint refuses a duplicate anyway). `planned` holds
+    (step id, due at, closes at, remind at). Returns the infusion and how many earlier
+    check-ins were cancelled.
     """
     cancelled = 0
     for check_in in session.exec(
@@ -233,6 +235,7 @@ def record_infusion(
         cancelled += 1
     infusion = Infusion(
         patient_id=patient.id,
+        number=next_infusion_number(session, patient.id),
         started_at=started_at,
         recorded_at=recorded_at,
         dose=dose,
@@ -241,10 +244,97 @@ def record_infusion(
     )
     session.add(infusion)
     session.flush()
+    add_check_ins(session, infusion, planned)
+    return infusion, cancelled
+
+
+def next_infusion_number(session: Session, patient_id: int) -> int:
+    """The number the patient's next infusion gets: 1, 2, ..."""
+    highest = session.exec(
+        select(func.max(Infusion.number)).where(Infusion.patient_id == patient_id)
+    ).one()
+    return (highest or 0) + 1
+
+
+def lock_patient(session: Session, patient_id: int) -> None:
+    """Hold the patient's row until commit (PostgreSQL; SQLite writes one at a time anyway),
+    so that two infusions recorded at once are checked and numbered one after the other."""
+    session.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update()).one()
+
+
+def claim_infusion_start(
+    session: Session, infusion_id: int, expected: datetime, new: datetime
+) -> bool:
+    """Compare-and-set: move a live infusion's start if it is still `expected`."""
+    return (
+        session.execute(
+            update(Infusion)
+            .where(
+                col(Infusion.id) == infusion_id,
+                col(Infusion.started_at) == expected,
+                col(Infusion.cancelled_at).is_(None),
+            )
+            .values(started_at=new)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def claim_infusion_cancel(session: Session, infusion_id: int, now: datetime) -> bool:
+    """Compare-and-set: mark the infusion cancelled unless it already is."""
+    return (
+        session.execute(
+            update(Infusion)
+            .where(col(Infusion.id) == infusion_id, col(Infusion.cancelled_at).is_(None))
+            .values(cancelled_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def replan_check_in(
+    session: Session,
+    check_in_id: int,
+    due_at: datetime,
+    closes_at: datetime,
+    remind_at: datetime | None,
+) -> bool:
+    """Compare-and-set: an unfinished check-in becomes pending again at new times, as if
+    never sent (its question was withdrawn)."""
+    return (
+        session.execute(
+            update(CheckIn)
+            .where(col(CheckIn.id) == check_in_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
+            .values(
+                status=CheckInStatus.PENDING,
+                due_at=due_at,
+                closes_at=closes_at,
+                remind_at=remind_at,
+                sent_at=None,
+                reminded_at=None,
+                current_question=None,
+                draft=None,
+                message_id=None,
+                message_outbox_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def add_check_ins(
+    session: Session,
+    infusion: Infusion,
+    planned: Iterable[tuple[str, datetime, datetime, datetime | None]],
+) -> None:
+    """Further check-ins of an infusion: (step id, due at, closes at, remind at) each."""
     for step_id, due_at, closes_at, remind_at in planned:
         session.add(
             CheckIn(
-                patient_id=patient.id,
+                patient_id=infusion.patient_id,
                 infusion_id=infusion.id,
                 step_id=step_id,
                 due_at=due_at,
@@ -253,7 +343,6 @@ def record_infusion(
             )
         )
     session.flush()
-    return infusion, cancelled
 
 
 def get_infusion(session: Session, infusion_id: int) -> Infusion | None:
@@ -276,6 +365,39 @@ def claim_patient_status(
         update(Patient)
         .where(col(Patient.id) == patient_id, col(Patient.status).in_(list(expected)))
         .values(status=new, paused_until=paused_until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        return None
+    return session.get(Patient, patient_id, populate_existing=True)
+
+
+def mark_blocked(session: Session, patient_id: int) -> Patient | None:
+    """Compare-and-set: the patient becomes blocked, remembering the status they had.
+
+    Returns the fresh row when this call made the change, else None (already blocked).
+    """
+    changed = session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient_id, col(Patient.status) != PatientStatus.BLOCKED)
+        .values(status=PatientStatus.BLOCKED, blocked_from=Patient.status)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        return None
+    return session.get(Patient, patient_id, populate_existing=True)
+
+
+def unmark_blocked(session: Session, patient_id: int) -> Patient | None:
+    """Compare-and-set: a blocked patient gets back the status they had before the block.
+
+    Returns the fresh row when this call made the change, else None (not blocked).
+    """
+    before = func.coalesce(Patient.blocked_from, PatientStatus.ACTIVE.value)
+    changed = session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient_id, col(Patient.status) == PatientStatus.BLOCKED)
+        .values(status=before, blocked_from=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -348,6 +470,36 @@ def add_clinic_baseline(
     return check_in
 
 
+def unfinished_infusion_check_ins(session: Session, patient_id: int) -> list[CheckIn]:
+    """The patient's check-ins of any infusion that are pending, sent or under way."""
+    return list(
+        session.exec(
+            select(CheckIn).where(
+                CheckIn.patient_id == patient_id,
+                col(CheckIn.infusion_id).is_not(None),
+                col(CheckIn.status).in_(UNFINISHED_CHECK_IN),
+            )
+        )
+    )
+
+
+def stopped_check_ins_still_open(
+    session: Session, infusion_id: int, now: datetime
+) -> list[CheckIn]:
+    """An infusion's check-ins stopped by the patient whose window has not closed."""
+    return list(
+        session.exec(
+            select(CheckIn)
+            .where(
+                CheckIn.infusion_id == infusion_id,
+                CheckIn.status == CheckInStatus.STOPPED,
+                CheckIn.closes_at > now,
+            )
+            .order_by(CheckIn.due_at)
+        )
+    )
+
+
 def cancel_unfinished(session: Session, patient_id: int) -> int:
     """Cancel every check-in of the patient not yet finished; returns how many."""
     rows = session.exec(
@@ -382,6 +534,18 @@ def check_ins_of(session: Session, infusion_id: int) -> list[CheckIn]:
     return list(
         session.exec(
             select(CheckIn).where(CheckIn.infusion_id == infusion_id).order_by(CheckIn.due_at)
+        )
+    )
+
+
+def check_ins_with_answers(session: Session, infusion_id: int) -> set[int]:
+    """The ids of an infusion's check-ins that hold at least one answer."""
+    return set(
+        session.exec(
+            select(CheckIn.id)
+            .join(Answer, col(Answer.check_in_id) == col(CheckIn.id))
+            .where(CheckIn.infusion_id == infusion_id)
+            .distinct()
         )
     )
 
@@ -1045,6 +1209,19 @@ def drop_pending_replies(session: Session, chat_id: int, purpose: str, reason: s
             col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.purpose) == purpose,
             col(OutboxMessage.check_in_id).is_(None),
+        )
+        .values(status=OutboxStatus.FAILED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def drop_pending_questions(session: Session, check_in_id: int, reason: str) -> int:
+    """Give up a check-in's unsent messages (it was stopped, cancelled or moved)."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.check_in_id) == check_in_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
         )
         .values(status=OutboxStatus.FAILED, last_error=reason)
         .execution_options(synchronize_session=False)

@@ -83,10 +83,10 @@ def open_alert_counts(session: Session) -> dict[int, int]:
 
 
 def infusions_of(session: Session, patient_id: int) -> list[Infusion]:
-    """The patient's infusions, oldest first."""
+    """The patient's infusions, by number."""
     return list(
         session.exec(
-            select(Infusion).where(Infusion.patient_id == patient_id).order_by(Infusion.started_at)
+            select(Infusion).where(Infusion.patient_id == patient_id).order_by(Infusion.number)
         )
     )
 

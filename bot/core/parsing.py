@@ -133,26 +133,45 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
             raise ParseError(f"{reading.group(1)} is given twice")
         else:
             readings[reading.group(1)] = int(reading.group(2))
-    start = None
-    if rest and rest[0].lower() == "now":
-        rest = rest[1:]
-    elif len(rest) >= 2 and _DATE.match(rest[0]) and _TIME.match(rest[1]):
-        start = _local(rest[0], rest[1], tz)
-        rest = rest[2:]
-    elif rest and _TIME.match(rest[0]):
-        start = _local(now.astimezone(tz).date().isoformat(), rest[0], tz)
-        rest = rest[1:]
-    elif rest and _DATE.match(rest[0]):
+    start, rest = _typed_start(rest, now, tz)
+    dose = " ".join(rest).strip() or None
+    if dose is not None and (len(dose) > MAX_DOSE or not dose.isprintable()):
+        raise ParseError(f"the dose must be printable and at most {MAX_DOSE} characters")
+    started_at = start.at if start else now
+    return InfusionArgs(ref, started_at, dose, readings, bool(start and start.repeated))
+
+
+def _typed_start(
+    words: list[str], now: datetime, tz: ZoneInfo
+) -> tuple[WallClockInstant | None, list[str]]:
+    """An infusion's start typed at the head of `words` (None: now), and the words after it."""
+    start, rest = None, words
+    if words and words[0].lower() == "now":
+        rest = words[1:]
+    elif len(words) >= 2 and _DATE.match(words[0]) and _TIME.match(words[1]):
+        start, rest = _local(words[0], words[1], tz), words[2:]
+    elif words and _TIME.match(words[0]):
+        start, rest = _local(now.astimezone(tz).date().isoformat(), words[0], tz), words[1:]
+    elif words and _DATE.match(words[0]):
         raise ParseError("a date needs a time too: YYYY-MM-DD HH:MM")
     started_at = start.at if start else now
     if started_at - now > LATEST_FUTURE_START:
         raise ParseError("the start time is more than 12 hours ahead")
     if now - started_at > EARLIEST_PAST_START:
         raise ParseError("the start time is more than 3 days ago")
-    dose = " ".join(rest).strip() or None
-    if dose is not None and (len(dose) > MAX_DOSE or not dose.isprintable()):
-        raise ParseError(f"the dose must be printable and at most {MAX_DOSE} characters")
-    return InfusionArgs(ref, started_at, dose, readings, bool(start and start.repeated))
+    return start, rest
+
+
+def new_start(words: list[str], now: datetime, tz: ZoneInfo) -> datetime:
+    """The corrected start of an infusion: `HH:MM`, `YYYY-MM-DD HH:MM` or `now`, nothing more."""
+    if not words:
+        raise ParseError("the new start time is missing")
+    start, rest = _typed_start(words, now, tz)
+    if rest:
+        raise ParseError(
+            f"{' '.join(words)[:40]!r} is not a start time (HH:MM or YYYY-MM-DD HH:MM)"
+        )
+    return start.at if start else now
 
 
 LONGEST_PAUSE = timedelta(days=366)

@@ -1,4 +1,5 @@
-"""Coordinator commands: enrol patients and record infusions."""
+"""Coordinator commands: enrol patients, record, move and cancel infusions, and change a
+patient's follow-up."""
 
 from __future__ import annotations
 
@@ -80,6 +81,76 @@ async def infusion(
         reply(rt, update, answer, session)
     if recorded:
         rt.wake_dispatcher()
+
+
+@staff_command(COORDINATORS)
+async def infusion_edit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/infusion_edit <ref> <start time>: move the latest infusion and its check-ins; asks first."""
+    args = context.args or []
+    try:
+        ref = parsing.clinic_ref(args[0]) if args else None
+        new_start = parsing.new_start(args[1:], rt.clock.now(), rt.settings.clinic_timezone)
+    except parsing.ParseError as exc:
+        reply(rt, update, f"{exc}.\n\n{texts.INFUSION_EDIT_USAGE}")
+        return
+    if ref is None:
+        reply(rt, update, texts.INFUSION_EDIT_USAGE)
+        return
+    with rt.session() as session:
+        _ask_about_infusion(update, rt, session, infusions.ask_move(rt, session, ref, new_start))
+
+
+@staff_command(COORDINATORS)
+async def infusion_cancel(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role
+) -> None:
+    """/infusion_cancel <ref>: cancel the latest infusion's check-ins still to come; asks first."""
+    ref = single_ref(context)
+    if ref is None:
+        reply(rt, update, texts.INFUSION_CANCEL_USAGE)
+        return
+    with rt.session() as session:
+        _ask_about_infusion(update, rt, session, infusions.ask_cancel(rt, session, ref))
+
+
+def _ask_about_infusion(update: Update, rt: Runtime, session, question) -> None:
+    chat_id = update.effective_chat.id
+    now = rt.clock.now()
+    messages.send(session, now, chat_id, question.text, Purpose.REPLY, question.keyboard)
+
+
+async def on_infusion_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes / No under an /infusion_edit or /infusion_cancel question; the role is checked
+    again, and the infusion must still be as it was when asked."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    tag = callback.question_id
+    try:
+        change, asked_start = infusions.InfusionChange(tag[:1]), int(tag[1:])
+    except ValueError:
+        await answer_query(query, texts.STALE_BUTTON)
+        return
+    new_start = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
+    with rt.session() as session:
+        now, actor = rt.clock.now(), query.from_user.id
+        if role_of(rt, session, actor) not in COORDINATORS:
+            repo.audit(session, actor=actor, action="refused:infusion_change", now=now)
+            answer = texts.NOT_YOUR_ROLE
+        elif callback.index != 1:
+            answer = texts.REMOVAL_CANCELLED
+        elif change is infusions.InfusionChange.MOVE and new_start is None:
+            answer = texts.STALE_BUTTON
+        else:
+            answer = infusions.apply_change(
+                rt, session, now, actor, callback.record_id, change, asked_start, new_start
+            )
+        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+    rt.wake_dispatcher()  # a moved check-in due now goes out now
+    await answer_query(query)
 
 
 @staff_command(COORDINATORS)

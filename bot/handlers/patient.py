@@ -1,4 +1,5 @@
-"""Patient-facing handlers: joining by invite, consent, answering check-ins, reporting."""
+"""Patient-facing handlers: joining by invite, consent, answering check-ins, reporting,
+stopping and coming back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bot.handlers.common import (
 )
 from bot.roles import role_of
 from bot.runtime import Runtime
-from bot.services import checkins, enrolment, mydata, timezones
+from bot.services import checkins, enrolment, mydata, patients, timezones
 from storage import repository as repo
 from storage.models import Patient, PatientStatus
 
@@ -49,12 +50,43 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await menus.publish_for(context.bot, rt, user_id)  # a staff link changes the menu
         return
     with rt.session() as session:
-        patient = repo.patient_by_telegram_id(session, user_id)
-        if patient is not None and patient.status == PatientStatus.ACTIVE:
-            checkins.resume(rt, session, rt.clock.now(), patient)
-            return
-        role = role_of(rt, session, user_id)
-        reply(rt, update, texts.help_for(role) if role else texts.stranger(user_id), session)
+        patient = _sender(rt, session, user_id)
+        if patient is not None and patient.status in RELAYED_STATUSES:
+            patients.greet(rt, session, rt.clock.now(), patient)
+        else:
+            role = role_of(rt, session, user_id)
+            reply(rt, update, texts.help_for(role) if role else texts.stranger(user_id), session)
+    rt.wake_dispatcher()  # a patient back from /stop: what is due now goes out now
+
+
+async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stop: asks the patient to confirm, with buttons."""
+    if not is_private(update):
+        return
+    rt = runtime_of(context)
+    with rt.session() as session:
+        patient = _writing_patient(rt, update, session)
+        if patient is not None:
+            patients.ask_stop(rt, session, rt.clock.now(), patient)
+
+
+async def on_stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Yes, stop / No, keep going under the /stop question."""
+    rt, query = runtime_of(context), update.callback_query
+    callback = await decode_callback(update)
+    if callback is None:
+        return
+    with rt.session() as session:
+        answer = patients.stop(
+            rt,
+            session,
+            rt.clock.now(),
+            user_id=query.from_user.id,
+            message_id=query.message.message_id,
+            patient_id=callback.record_id,
+            confirmed=callback.index == 1,
+        )
+    await answer_query(query, answer)
 
 
 async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,7 +161,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     words = (edited.text or edited.caption or "").strip() if edited else ""
     user_id = update.effective_user.id
     with rt.session() as session:
-        patient = repo.patient_by_telegram_id(session, user_id)
+        patient = _sender(rt, session, user_id)
         if words and patient is not None and patient.status in RELAYED_STATUSES:
             checkins.relay_message(rt, session, rt.clock.now(), patient, words)
             return
@@ -233,11 +265,18 @@ def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
     else:
         reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
     return None
+def _sender(rt: Runtime, session, user_id: int) -> Patient | None:
+    """The sender as a patient, if they are one; one who had blocked the bot and writes
+    again is reachable again from now on (and staff are told, once)."""
+    patient = repo.patient_by_telegram_id(session, user_id)
+    if patient is not None:
+        patients.back_from_block(rt, session, rt.clock.now(), patient)
+    return patient
 
 
 def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:
     """The sender as a patient whose words reach staff; anyone else is answered here."""
-    patient = repo.patient_by_telegram_id(session, update.effective_user.id)
+    patient = _sender(rt, session, update.effective_user.id)
     if patient is not None and patient.status in RELAYED_STATUSES:
         return patient
     _active_patient(rt, update, session)
@@ -254,7 +293,7 @@ def _patient_in(
 ) -> Patient | None:
     """The sender as a patient in one of `statuses`; anyone else is answered here."""
     user_id = update.effective_user.id
-    patient = repo.patient_by_telegram_id(session, user_id)
+    patient = _sender(rt, session, user_id)
     if patient is not None and patient.status in statuses:
         return patient
     role = role_of(rt, session, user_id)

@@ -82,7 +82,7 @@ LOST = {ChatMember.BANNED: "the bot was removed", ChatMember.LEFT: "the bot was 
 
 
 async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The bot was blocked by a patient, or removed or muted in a group."""
+    """The bot was blocked or unblocked by a patient, or removed or muted in a group."""
     rt, change = runtime_of(context), update.my_chat_member
     status = change.new_chat_member.status
     with rt.session() as session:
@@ -90,6 +90,8 @@ async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if change.chat.type == ChatType.PRIVATE:
             if status == ChatMember.BANNED:
                 patients.blocked_by(rt, session, now, change.chat.id)
+            elif status == ChatMember.MEMBER:
+                patients.unblocked_by(rt, session, now, change.chat.id)
             return
         if status in LOST:
             alerts.staff_group_lost(rt, session, now, change.chat.id, LOST[status])

@@ -28,7 +28,7 @@ from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
 from storage import repository as repo
-from storage.models import Alert, CheckInStatus, OutboxMessage, PatientStatus
+from storage.models import Alert, CheckInStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +276,13 @@ def alert_text(rt: Runtime, session: Session, alert: Alert, also: tuple[str, ...
         if check_in and _known_step(rt, check_in.step_id)
         else None
     )
+    infusion = (
+        repo.get_infusion(session, check_in.infusion_id)
+        if check_in and check_in.infusion_id is not None
+        else None
+    )
+    if step_title and infusion is not None:
+        step_title = texts.step_in_infusion(step_title, infusion.number)
     tz = rt.settings.clinic_timezone
     rule = rt.protocol.rule(alert.rule_id)
     text = texts.staff_alert(
@@ -401,10 +408,9 @@ def mark_unreachable(
     rt: Runtime, session: Session, now: datetime, patient_id: int, reason: str
 ) -> None:
     """A patient blocked the bot or left Telegram: stop sending and tell staff, once."""
-    patient = repo.get_patient(session, patient_id)
-    if patient.status == PatientStatus.BLOCKED:
+    patient = repo.mark_blocked(session, patient_id)
+    if patient is None:  # already blocked: staff were told then
         return
-    patient.status = PatientStatus.BLOCKED
     if patient.chat_id is not None:
         repo.fail_pending_for_chat(session, patient.chat_id, reason)
     alert = repo.create_alert(
@@ -422,6 +428,12 @@ def mark_unreachable(
     repo.audit(session, actor=None, action="patient_blocked", now=now, patient_id=patient_id)
     notify_staff(rt, session, now, [alert])
     log.info("patient %s unreachable; staff told by alert %s", patient_id, alert.id)
+
+
+def tell_staff(rt: Runtime, session: Session, now: datetime, text: str) -> None:
+    """Queue a notice (no alert, nothing to acknowledge) to every staff chat alerts go to."""
+    for chat_id in staff_chats(rt, session):
+        messages.send(session, now, chat_id, text, Purpose.NOTICE)
 
 
 def reroute_to_admins(

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.services import messages, staff
 from bot.services.messages import Purpose
 from storage import repository as repo
-from storage.models import Invite, PatientStatus
+from storage.models import Invite, Patient, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +113,12 @@ def open_invite(
     if invite is not None and invite.kind == staff.STAFF_INVITE:
         staff.accept(rt, session, now, invite, user_id=user_id, chat_id=chat_id, name=name)
         return
+    enrolled = repo.patient_by_telegram_id(session, user_id)
     if role_of(rt, session, user_id) is not None:
         problem = texts.STAFF_CANNOT_ENROL
-    elif repo.patient_by_telegram_id(session, user_id) is not None:
+    elif enrolled is not None:
         problem = texts.ALREADY_LINKED
+        _tell_of_enrolled_opener(session, now, invite, enrolled)
     else:
         problem = _invite_problem(now, invite)
     if problem is not None:
@@ -124,6 +126,10 @@ def open_invite(
         messages.send(session, now, chat_id, problem, Purpose.REPLY)
         return
     invite.opened_by = user_id
+    if invite.declined_at is not None:  # "No thanks" is undone by opening the link again
+        ref = repo.get_patient(session, invite.patient_id).clinic_ref
+        note = texts.patient_came_back_to_consent(ref)
+        messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
     welcome = f"{rt.protocol.text('welcome')}\n\n{rt.protocol.text('consent')}"
     messages.send(
         session,
@@ -133,6 +139,18 @@ def open_invite(
         Purpose.REPLY,
         keyboards.consent_keyboard(invite.id),
     )
+
+
+def _tell_of_enrolled_opener(
+    session: Session, now: datetime, invite: Invite | None, enrolled: Patient
+) -> None:
+    """Someone already enrolled opened another patient's open invite: its coordinator hears
+    of it (the link may have gone to the wrong person); nothing else changes."""
+    if _invite_problem(now, invite) is not None or invite.patient_id == enrolled.id:
+        return
+    invite_ref = repo.get_patient(session, invite.patient_id).clinic_ref
+    note = texts.invite_opened_by_enrolled(invite_ref, enrolled.clinic_ref)
+    messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
 
 
 def consent(
@@ -168,15 +186,19 @@ def consent(
             now=now,
             consent_version=rt.protocol.version,
         )
-        repo.audit(session, actor=user_id, action="consent_given", now=now, patient_id=patient.id)
+        note = (
+            texts.patient_joined_after_declining(patient.clinic_ref)
+            if invite.declined_at is not None
+            else texts.patient_joined(patient.clinic_ref)
+        )
+    else:
+        invite.declined_at = now
+        note = texts.patient_declined(patient.clinic_ref)
+    action = "consent_given" if agreed else "consent_declined"
+    repo.audit(session, actor=user_id, action=action, now=now, patient_id=patient.id)
     answer = texts.consent_given(texts.CONSENT_NEXT) if agreed else texts.CONSENT_DECLINED
     messages.send(
         session, now, chat_id, texts.with_footer(answer, rt.protocol.text("footer")), Purpose.REPLY
-    )
-    note = (
-        texts.patient_joined(patient.clinic_ref)
-        if agreed
-        else texts.patient_declined(patient.clinic_ref)
     )
     messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
     return None

@@ -1,19 +1,20 @@
-"""Patients' standing with the bot: blocked, paused, resumed, discharged."""
+"""Patients' standing with the bot: stopped and back, blocked and back, paused, resumed,
+discharged."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlmodel import Session
 
 from bot import keyboards, texts
 from bot.runtime import Runtime
-from bot.services import alerts, messages
+from bot.services import alerts, checkins, messages
 from bot.services.messages import Purpose
 from storage import repository as repo
-from storage.models import Patient, PatientStatus
+from storage.models import UNFINISHED_CHECK_IN, CheckIn, CheckInStatus, Patient, PatientStatus
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,182 @@ APPLIES_TO = {
 }
 
 
+EVER = datetime.min.replace(tzinfo=UTC)  # "after EVER": whenever it is due, past or future
+# Who may /stop: a patient whose follow-up is running, or paused by the clinic.
+STOPPABLE = frozenset({PatientStatus.ACTIVE, PatientStatus.PAUSED})
+
+
 def blocked_by(rt: Runtime, session: Session, now: datetime, chat_id: int) -> None:
     """Telegram says the patient blocked the bot: stop sending and tell staff, once."""
     patient = repo.patient_by_chat_id(session, chat_id)
     if patient is not None:
         alerts.mark_unreachable(rt, session, now, patient.id, "bot was blocked by the user")
+
+
+def unblocked_by(rt: Runtime, session: Session, now: datetime, chat_id: int) -> None:
+    """Telegram says the patient unblocked the bot: reachable again; their open check-in,
+    if one is still open, is shown again (its question could not be delivered)."""
+    patient = repo.patient_by_chat_id(session, chat_id)
+    if patient is None or not back_from_block(rt, session, now, patient):
+        return
+    open_check_in = repo.open_check_in(session, patient.id)
+    if patient.status == PatientStatus.ACTIVE and open_check_in is not None:
+        checkins.present(rt, session, now, open_check_in, prefix=texts.CONTINUE_CHECK_IN)
+
+
+def back_from_block(rt: Runtime, session: Session, now: datetime, patient: Patient) -> bool:
+    """A blocked patient unblocked the bot or wrote again: they get back the status they had,
+    and staff are told, once however many signs of it arrive (compare-and-set)."""
+    if patient.status != PatientStatus.BLOCKED:
+        return False
+    back = repo.unmark_blocked(session, patient.id)
+    if back is None:
+        return False
+    repo.audit(session, actor=None, action="patient_unblocked", now=now, patient_id=patient.id)
+    alerts.tell_staff(rt, session, now, texts.patient_reachable_again(back.clinic_ref, back.status))
+    log.info("patient %s reachable again", patient.id)
+    return True
+
+
+def greet(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """/start without a link from a patient: each status gets its own short answer; a
+    patient who had stopped is back, and their open check-in is shown again."""
+    if patient.status == PatientStatus.STOPPED:
+        rejoin(rt, session, now, patient)
+        return
+    if patient.status == PatientStatus.ACTIVE:
+        checkins.resume(rt, session, now, patient)
+        return
+    if patient.status == PatientStatus.PAUSED:
+        text = texts.PAUSED_BY_CLINIC_PATIENT
+    else:
+        text = texts.FOLLOW_UP_ENDED_PATIENT
+    tell(rt, session, now, patient, text)
+
+
+def ask_stop(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """/stop: ask first, with "Yes, stop" / "No, keep going"."""
+    if patient.status == PatientStatus.STOPPED:
+        tell(rt, session, now, patient, texts.ALREADY_STOPPED_PATIENT)
+    elif patient.status not in STOPPABLE:
+        tell(rt, session, now, patient, texts.CANNOT_STOP_PATIENT)
+    else:
+        keyboard = keyboards.stop_keyboard(patient.id)
+        messages.send(session, now, patient.chat_id, texts.STOP_QUESTION, Purpose.REPLY, keyboard)
+
+
+def stop(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    *,
+    user_id: int,
+    message_id: int,
+    patient_id: int,
+    confirmed: bool,
+) -> str | None:
+    """The answer to the /stop question; returns the button's answer.
+
+    Yes: no more check-ins (each unfinished one of every infusion becomes "stopped", never
+    "missed", so no missed-check-in alert follows), staff told, the patient told how to come
+    back. Two presses at once stop once: the status is a compare-and-set.
+    """
+    patient = repo.get_patient(session, patient_id)
+    if patient is None or patient.telegram_user_id != user_id:
+        return texts.FOREIGN_BUTTON
+    chat_id = patient.chat_id
+    if not confirmed:
+        messages.edit(session, now, chat_id, message_id, texts.STOP_KEPT)
+        return None
+    stopped = repo.claim_patient_status(session, patient.id, STOPPABLE, PatientStatus.STOPPED)
+    if stopped is None:
+        messages.clear(session, now, chat_id, message_id)
+        return texts.ALREADY_STOPPED_PATIENT
+    cancelled = withdraw_check_ins(
+        session,
+        now,
+        chat_id,
+        repo.unfinished_infusion_check_ins(session, patient.id),
+        CheckInStatus.STOPPED,
+        "the patient stopped",
+    )
+    repo.audit(session, actor=user_id, action="patient_stopped", now=now, patient_id=patient.id)
+    alerts.tell_staff(rt, session, now, texts.patient_stopped(patient.clinic_ref, cancelled))
+    messages.edit(session, now, chat_id, message_id, texts.STOP_DONE)
+    tell(rt, session, now, patient, texts.STOPPED_PATIENT)
+    log.info("patient %s stopped; %d check-ins stopped", patient.id, cancelled)
+    return None
+
+
+def withdraw_check_ins(
+    session: Session,
+    now: datetime,
+    chat_id: int | None,
+    check_ins: list[CheckIn],
+    status: CheckInStatus,
+    reason: str,
+) -> int:
+    """Close unfinished check-ins as `status` without asking them: their questions not yet
+    sent are dropped and the buttons of one already shown are taken off. Returns how many
+    this call closed (each is a compare-and-set against the dispatcher)."""
+    closed = 0
+    for check_in in check_ins:
+        message_id = check_in.message_id
+        withdrawn = repo.claim_check_in(session, check_in.id, UNFINISHED_CHECK_IN, status)
+        if withdrawn is None:
+            continue
+        closed += 1
+        withdrawn.message_id = None
+        repo.drop_pending_questions(session, check_in.id, reason)
+        if message_id is not None and chat_id is not None:
+            messages.clear(session, now, chat_id, message_id)
+    return closed
+
+
+def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """A patient who had stopped sends /start: active again, staff told; the latest
+    infusion's stopped check-ins whose window is still open resume (the rest stay stopped,
+    without alerts), and one that was open is shown again."""
+    back = repo.claim_patient_status(
+        session, patient.id, {PatientStatus.STOPPED}, PatientStatus.ACTIVE
+    )
+    if back is None:
+        return
+    latest = repo.latest_infusion(session, patient.id)
+    resumed = repo.stopped_check_ins_still_open(session, latest.id, now) if latest else []
+    if latest is not None and latest.cancelled_at is not None:
+        resumed = []
+    for check_in in resumed:
+        was_open = check_in.sent_at is not None
+        repo.claim_check_in(
+            session,
+            check_in.id,
+            (CheckInStatus.STOPPED,),
+            CheckInStatus.SENT if was_open else CheckInStatus.PENDING,
+        )
+    repo.audit(
+        session,
+        actor=patient.telegram_user_id,
+        action="patient_rejoined",
+        now=now,
+        patient_id=patient.id,
+    )
+    alerts.tell_staff(rt, session, now, texts.patient_rejoined(patient.clinic_ref, len(resumed)))
+    upcoming = repo.next_pending(session, patient.id, EVER)
+    due = max(upcoming.due_at, now) if upcoming else None
+    tell(rt, session, now, patient, texts.rejoined(due, checkins.patient_zone(rt, patient)))
+    open_check_in = repo.open_check_in(session, patient.id)
+    if open_check_in is not None:
+        checkins.present(rt, session, now, open_check_in)
+    log.info("patient %s rejoined; %d check-ins resume", patient.id, len(resumed))
+
+
+def tell(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
+    """A message to the patient (if they have a chat), with the protocol's safety footer."""
+    if patient.chat_id is None:
+        return
+    text = texts.with_footer(text, rt.protocol.text("footer"))
+    messages.send(session, now, patient.chat_id, text, Purpose.REPLY)
 
 
 def ask(
@@ -92,12 +264,9 @@ def _tell_patient(
     change: Change,
     until: datetime | None,
 ) -> None:
-    if patient.chat_id is None:
-        return
     tz = rt.settings.clinic_timezone
     text = texts.patient_told_of_change(change.value, until, tz, rt.protocol.text("clinic_name"))
-    text = texts.with_footer(text, rt.protocol.text("footer"))
-    messages.send(session, now, patient.chat_id, text, Purpose.REPLY)
+    tell(rt, session, now, patient, text)
 
 
 def resume_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:

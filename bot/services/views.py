@@ -79,10 +79,10 @@ def patient_summary(rt: Runtime, session: Session, now: datetime, ref: str) -> V
     tz = rt.settings.clinic_timezone
     lines = [texts.patient_heading(_who(patient), patient.status, patient.consent_at, tz)]
     infusions = views.infusions_of(session, patient.id)
-    for number, infusion in enumerate(infusions, start=1):
+    for infusion in infusions:
         check_ins = repo.check_ins_of(session, infusion.id)
         answers = _decoded(views.answers_by_check_in(session, [c.id for c in check_ins]))
-        lines += _infusion_lines(rt, number, len(infusions), infusion, check_ins, answers, tz)
+        lines += _infusion_lines(rt, len(infusions), infusion, check_ins, answers, tz)
     if not infusions:
         lines.append(texts.NO_INFUSION_YET)
     for snooze in repo.active_snoozes(session, patient.id, now):
@@ -102,7 +102,6 @@ def patient_summary(rt: Runtime, session: Session, now: datetime, ref: str) -> V
 
 def _infusion_lines(
     rt: Runtime,
-    number: int,
     count: int,
     infusion,
     check_ins: list[CheckIn],
@@ -125,7 +124,9 @@ def _infusion_lines(
     sent = [c for c in later if c.status in SENT]
     missed = [c for c in sent if c.status == CheckInStatus.MISSED]
     lines = [
-        texts.infusion_heading(number, count, infusion.started_at, infusion.dose, tz),
+        texts.infusion_heading(
+            infusion.number, count, infusion.started_at, infusion.dose, tz, infusion.cancelled_at
+        ),
         texts.pain_trend(trend(base, pains), _response(base, pains)),
         texts.check_in_states(
             [(protocol.step(c.step_id).title, c.status, c.due_at) for c in check_ins], tz

@@ -34,6 +34,7 @@ ALLOWED = {
     "next": {"patient", *STAFF},  # staff get their help
     "timezone": {"patient", *STAFF},  # staff get their help
     "mydata": {"patient"},
+    "stop": {"patient", *STAFF},  # staff get their help
     "ack": STAFF,
     "alerts": STAFF,
     "patients": STAFF,
@@ -41,6 +42,8 @@ ALLOWED = {
     "enroll": COORDINATORS,
     "reinvite": COORDINATORS,
     "infusion": COORDINATORS,
+    "infusion_edit": COORDINATORS,
+    "infusion_cancel": COORDINATORS,
     "pause": COORDINATORS,
     "resume": COORDINATORS,
     "discharge": COORDINATORS,
@@ -62,6 +65,8 @@ ARGUMENTS = {
     "enroll": "MRN900 Ann",
     "reinvite": "MRN900",
     "infusion": "MRN999",
+    "infusion_edit": f"MRN{PATIENT} 11:00",
+    "infusion_cancel": f"MRN{PATIENT}",
     "pause": f"MRN{PATIENT}",
     "resume": f"MRN{PATIENT}",
     "discharge": f"MRN{PATIENT}",
