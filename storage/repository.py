@@ -300,10 +300,10 @@ def replan_check_in(
     due_at: datetime,
     closes_at: datetime,
     remind_at: datetime | None,
-) -> bool:
+) -> CheckIn | None:
     """Compare-and-set: an unfinished check-in becomes pending again at new times, as if
-    never sent (its question was withdrawn)."""
-    return (
+    never sent (its question was withdrawn). Returns the fresh row, or None."""
+    changed = (
         session.execute(
             update(CheckIn)
             .where(col(CheckIn.id) == check_in_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
@@ -323,6 +323,7 @@ def replan_check_in(
         ).rowcount
         == 1
     )
+    return session.get(CheckIn, check_in_id, populate_existing=True) if changed else None
 
 
 def add_check_ins(

@@ -137,20 +137,25 @@ async def on_infusion_change(update: Update, context: ContextTypes.DEFAULT_TYPE)
     new_start = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
     with rt.session() as session:
         now, actor = rt.clock.now(), query.from_user.id
+        chat_id, message_id = query.message.chat.id, query.message.message_id
         if role_of(rt, session, actor) not in COORDINATORS:
             repo.audit(session, actor=actor, action="refused:infusion_change", now=now)
-            answer = texts.NOT_YOUR_ROLE
+            outcome = infusions.Outcome(texts.NOT_YOUR_ROLE)
         elif callback.index != 1:
-            answer = texts.REMOVAL_CANCELLED
+            outcome = infusions.Outcome(texts.REMOVAL_CANCELLED, changed=True)
         elif change is infusions.InfusionChange.MOVE and new_start is None:
-            answer = texts.STALE_BUTTON
+            outcome = infusions.Outcome(texts.STALE_BUTTON)
         else:
-            answer = infusions.apply_change(
+            outcome = infusions.apply_change(
                 rt, session, now, actor, callback.record_id, change, asked_start, new_start
             )
-        messages.edit(session, now, query.message.chat.id, query.message.message_id, answer)
+        # A refusal leaves the question's text (an earlier press's answer may be there).
+        if outcome.changed:
+            messages.edit(session, now, chat_id, message_id, outcome.text)
+        else:
+            messages.clear(session, now, chat_id, message_id)
     rt.wake_dispatcher()  # a moved check-in due now goes out now
-    await answer_query(query)
+    await answer_query(query, None if outcome.changed else outcome.text, alert=not outcome.changed)
 
 
 @staff_command(COORDINATORS)

@@ -121,6 +121,14 @@ class InfusionChange(StrEnum):
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What a confirmed change did: the answer, and whether the infusion changed."""
+
+    text: str
+    changed: bool = False
+
+
+@dataclass(frozen=True)
 class Question:
     """The question before a change, with its Yes / No buttons; no buttons when refused."""
 
@@ -173,8 +181,8 @@ def apply_change(
     change: InfusionChange,
     asked_start: int,
     new_start: datetime | None,
-) -> str:
-    """Yes under the question: the infusion moves or is cancelled, once; returns the answer.
+) -> Outcome:
+    """Yes under the question: the infusion moves or is cancelled, once.
 
     Everything is checked again, since the infusion may have changed since the question
     (another coordinator's change, a newer infusion): then nothing changes.
@@ -182,19 +190,19 @@ def apply_change(
     infusion = repo.get_infusion(session, infusion_id)
     patient = repo.get_patient(session, infusion.patient_id) if infusion else None
     if patient is None:
-        return texts.INFUSION_CHANGED_MEANWHILE
+        return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
     found = _latest_live(session, patient.clinic_ref)
     if (
         isinstance(found, str)
         or found[1].id != infusion.id
         or int(infusion.started_at.timestamp()) != asked_start
     ):
-        return texts.INFUSION_CHANGED_MEANWHILE
+        return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
     if change is InfusionChange.CANCEL:
         return _cancel(rt, session, now, actor, patient, infusion)
     problem = _move_problem(rt, session, patient, infusion, new_start)
     if problem is not None:
-        return problem
+        return Outcome(problem)
     return _move(rt, session, now, actor, patient, infusion, new_start)
 
 
@@ -243,11 +251,11 @@ def _move(
     patient: Patient,
     infusion: Infusion,
     new_start: datetime,
-) -> str:
+) -> Outcome:
     """Move the start (compare-and-set) and re-plan every check-in not yet finished."""
     old_start = infusion.started_at
     if not repo.claim_infusion_start(session, infusion.id, old_start, new_start):
-        return texts.INFUSION_CHANGED_MEANWHILE
+        return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
     zone = patient_zone(rt, patient)
     planned = {p.step_id: p for p in plan_infusion(rt.protocol, new_start, now, zone)}
     existing = repo.check_ins_of(session, infusion.id)
@@ -257,12 +265,14 @@ def _move(
     patients.withdraw_check_ins(
         session, now, patient.chat_id, closing, CheckInStatus.CANCELLED, "infusion moved"
     )
+    moved = []
     for check_in in (c for c in unfinished if c.step_id in planned):
-        if check_in.message_id is not None and patient.chat_id is not None:
-            messages.clear(session, now, patient.chat_id, check_in.message_id)
-        repo.drop_pending_questions(session, check_in.id, "infusion moved")
-        step = planned[check_in.step_id]
-        repo.replan_check_in(session, check_in.id, step.due_at, step.closes_at, step.remind_at)
+        message_id, step = check_in.message_id, planned[check_in.step_id]
+        if repo.replan_check_in(session, check_in.id, step.due_at, step.closes_at, step.remind_at):
+            moved.append(step)
+            repo.drop_pending_questions(session, check_in.id, "infusion moved")
+            if message_id is not None and patient.chat_id is not None:
+                messages.clear(session, now, patient.chat_id, message_id)
     known = {c.step_id for c in existing}
     new_steps = [p for p in planned.values() if p.step_id not in known]
     repo.add_check_ins(
@@ -279,20 +289,19 @@ def _move(
             rt, session, now, patient, texts.infusion_moved_for_patient(infusion.number, due, zone)
         )
     tz = rt.settings.clinic_timezone
-    to_come = [
-        (rt.protocol.step(c.step_id).title, c.due_at)
-        for c in repo.check_ins_of(session, infusion.id)
-        if c.status == CheckInStatus.PENDING
-    ]
-    return texts.infusion_moved(patient.clinic_ref, infusion.number, new_start, tz, to_come)
+    to_come = sorted(moved + new_steps, key=lambda p: p.due_at)
+    schedule = [(rt.protocol.step(p.step_id).title, p.due_at) for p in to_come]
+    return Outcome(
+        texts.infusion_moved(patient.clinic_ref, infusion.number, new_start, tz, schedule), True
+    )
 
 
 def _cancel(
     rt: Runtime, session: Session, now: datetime, actor: int, patient: Patient, infusion: Infusion
-) -> str:
+) -> Outcome:
     """Cancel the infusion (compare-and-set) and every check-in of it not yet finished."""
     if not repo.claim_infusion_cancel(session, infusion.id, now):
-        return texts.INFUSION_CHANGED_MEANWHILE
+        return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
     unfinished = [
         c for c in repo.check_ins_of(session, infusion.id) if c.status in UNFINISHED_CHECK_IN
     ]
@@ -310,7 +319,7 @@ def _cancel(
     if cancelled:
         text = texts.infusion_cancelled_for_patient(infusion.number)
         _tell_patient(rt, session, now, patient, text)
-    return texts.infusion_cancelled(patient.clinic_ref, infusion.number, cancelled)
+    return Outcome(texts.infusion_cancelled(patient.clinic_ref, infusion.number, cancelled), True)
 
 
 def _tell_patient(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str):
