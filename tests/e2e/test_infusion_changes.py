@@ -56,7 +56,7 @@ async def test_infusion_edit_moves_its_check_ins_and_tells_the_patient(bot, fake
     assert f"{REF}'s infusion #1 now starts Tue 24 Nov 11:00" in answer
     assert "• Evening check-in: Tue 24 Nov 15:00" in answer
     told = await server.next_message(PATIENT, contains="corrected the time of your 1st infusion")
-    assert "Your next check-in is on Tue 24 Nov 10:00" in told.text  # the baseline, again
+    assert "Your next check-in is on Tuesday 24 Nov at 10:00" in told.text  # the baseline, again
     assert [i.started_at for i in bot.all(Infusion)] == [at(11)]
     assert due(bot, "evening") == at(15) and due(bot, "next_day") == at(11, day=25)
     # The baseline question sent for the old time is withdrawn and asked afresh.
@@ -210,7 +210,7 @@ async def test_a_sent_check_in_whose_new_window_has_closed_is_closed_quietly(bot
     baseline = await server.next_message(PATIENT, contains="How bad is your pain")
     answer = await confirm(server, f"/infusion_edit {REF} 09:00")
     assert "now starts Tue 24 Nov 09:00" in answer
-    await server.next_message(PATIENT, contains="Your next check-in is on Tue 24 Nov 13:00")
+    await server.next_message(PATIENT, contains="Your next check-in is on Tuesday 24 Nov at 13:00")
     # Pain "before" an infusion that started an hour ago cannot be asked any more.
     [closed] = bot.all(CheckIn, CheckIn.step_id == "baseline")
     assert closed.status == CheckInStatus.CANCELLED

@@ -80,7 +80,7 @@ async def test_stop_asks_first_ends_check_ins_without_alerts_and_start_brings_ba
 
     patient.send_text("/start")
     welcome = await server.next_message(PATIENT, contains="Welcome back")
-    assert "Your next check-in is on Wed 25 Nov 10:00" in welcome.text
+    assert "Your next check-in is on Wednesday 25 Nov at 10:00" in welcome.text
     await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
     assert status(bot) == PatientStatus.ACTIVE
     after = statuses(bot)
