@@ -56,7 +56,7 @@ async def test_start_without_a_link_answers_each_kind_of_patient(bot, fake_bot_a
     patient = server.user(PATIENT)
     patient.send_text("/start")
     enrolled = await server.next_message(PATIENT, contains="You're enrolled with the clinic")
-    assert "/help" in enrolled.text
+    assert "/next shows when the next one is" in enrolled.text
 
     await confirm(server, f"/pause MRN{PATIENT}")
     await server.next_message(PATIENT, contains="paused your check-ins")
