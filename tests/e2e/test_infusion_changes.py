@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage import repository as repo
 from storage.models import (
     Alert,
     AuditEvent,
@@ -15,7 +14,7 @@ from storage.models import (
     Patient,
 )
 from tests.e2e.test_patient_state import confirm
-from tests.utils.harness import ADMIN_ID, COORDINATOR_ID
+from tests.utils.harness import ADMIN_ID, COORDINATOR_ID, add_coordinator
 from tests.utils.patients import add_active_patients
 
 PATIENT = 1001
@@ -145,12 +144,7 @@ async def test_bad_input_is_answered_and_changes_nothing(bot, fake_bot_api):
 async def test_a_stale_confirm_from_another_coordinator_changes_nothing(bot, fake_bot_api):
     server = fake_bot_api
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
-    coordinator = server.add_user(COORDINATOR_ID, "Cleo", started=True)
-    with bot.session() as session:
-        repo.add_staff_member(
-            session, user_id=COORDINATOR_ID, role="coordinator", name="Cleo", now=bot.clock.now()
-        )
-        session.commit()
+    coordinator = add_coordinator(bot)
     add_active_patients(bot, [PATIENT])
     admin.send_text(f"/infusion_edit {REF} 11:00")
     stale = await server.next_message(ADMIN_ID, contains="Move")
@@ -173,12 +167,7 @@ async def test_a_stale_confirm_from_another_coordinator_changes_nothing(bot, fak
 async def test_two_infusions_recorded_at_once_keep_their_own_numbers(bot, fake_bot_api):
     server = fake_bot_api
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
-    coordinator = server.add_user(COORDINATOR_ID, "Cleo", started=True)
-    with bot.session() as session:
-        repo.add_staff_member(
-            session, user_id=COORDINATOR_ID, role="coordinator", name="Cleo", now=bot.clock.now()
-        )
-        session.commit()
+    coordinator = add_coordinator(bot)
     add_active_patients(bot, [PATIENT], infusion=False)
     admin.send_text(f"/infusion {REF} 08:00")
     coordinator.send_text(f"/infusion {REF} 09:50 pain=4")  # at the same time

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from storage import repository as repo
 from storage.models import Alert, AuditEvent, CheckIn, CheckInStatus, Patient, PatientStatus
-from tests.utils.harness import ADMIN_ID, COORDINATOR_ID
+from tests.utils.harness import ADMIN_ID, add_coordinator
 from tests.utils.patients import add_active_patients
 
 PATIENT = 1001
@@ -87,12 +86,7 @@ async def test_discharge_cancels_what_is_left_and_tells_the_patient_kindly(bot, 
 async def test_two_coordinators_confirming_at_once_discharge_once(bot, fake_bot_api):
     server = fake_bot_api
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
-    coordinator = server.add_user(COORDINATOR_ID, "Cleo", started=True)
-    with bot.session() as session:
-        repo.add_staff_member(
-            session, user_id=COORDINATOR_ID, role="coordinator", name="Cleo", now=bot.clock.now()
-        )
-        session.commit()
+    coordinator = add_coordinator(bot)
     add_active_patients(bot, [PATIENT])
     questions = []
     for person in (admin, coordinator):

@@ -28,6 +28,14 @@ def statuses(bot) -> dict[str, str]:
     return {c.step_id: c.status for c in bot.all(CheckIn)}
 
 
+async def baseline_sent(bot, server):
+    """An active patient whose infusion's baseline question was delivered; returns it."""
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    return await server.next_message(PATIENT, contains="How bad is your pain")
+
+
 def release_the_blocked_notice(bot) -> None:
     """The "cannot be delivered" notice waits a few seconds for others of its kind, and the
     staff chat's later notices wait behind it."""
@@ -47,10 +55,7 @@ async def test_stop_asks_first_ends_check_ins_without_alerts_and_start_brings_ba
     bot, fake_bot_api
 ):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT])
-    await bot.dispatch()
-    baseline = await server.next_message(PATIENT, contains="How bad is your pain")
+    baseline = await baseline_sent(bot, server)
     patient = server.user(PATIENT)
 
     question = await ask_stop(server)
@@ -99,10 +104,7 @@ async def test_start_brings_back_a_check_in_that_was_open_when_the_patient_stopp
     bot, fake_bot_api
 ):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT])
-    await bot.dispatch()
-    baseline = await server.next_message(PATIENT, contains="How bad is your pain")
+    baseline = await baseline_sent(bot, server)
     server.user(PATIENT).press(baseline, button_text="6")
     await server.next_message(PATIENT, contains="Average pain over the last 24 hours")
     server.user(PATIENT).press(await ask_stop(server), button_text="Yes, stop")
@@ -154,10 +156,7 @@ async def test_a_check_in_on_its_way_when_the_patient_stops_is_not_sent(bot, fak
 
 async def test_a_patient_who_unblocks_the_bot_is_back_and_staff_hear_it_once(bot, fake_bot_api):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT])
-    await bot.dispatch()
-    await server.next_message(PATIENT, contains="How bad is your pain")
+    await baseline_sent(bot, server)
     server.block(PATIENT)
     await server.wait_for(lambda: status(bot) == PatientStatus.BLOCKED)
     server.unblock(PATIENT)

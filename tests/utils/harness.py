@@ -15,6 +15,7 @@ from bot.delivery.dispatcher import run_due_work
 from bot.delivery.lifecycle import RunningBot
 from bot.delivery.pacing import NO_LIMITS, SendLimits
 from bot.runtime import Runtime
+from storage import repository as repo
 from storage.db import make_engine, migrate
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.clock import FakeClock
@@ -103,3 +104,14 @@ async def start_bot(
     running = RunningBot(application, limits, poll_seconds=1)
     await running.start()
     return BotUnderTest(running, clock, server)
+
+
+def add_coordinator(bot: BotUnderTest, user_id: int = COORDINATOR_ID, name: str = "Cleo"):
+    """A second coordinator, staff in the database, their chat open in the fake."""
+    person = bot.server.add_user(user_id, name, started=True)
+    with bot.session() as session:
+        repo.add_staff_member(
+            session, user_id=user_id, role="coordinator", name=name, now=bot.clock.now()
+        )
+        session.commit()
+    return person
