@@ -235,6 +235,8 @@ def my_data_pager(patient_id: int, page: int, pages: int) -> Keyboard | None:
     if page + 1 < pages:
         row.append(_button(following, Callback(Action.MY_DATA, patient_id, index=page + 1)))
     return [row] if row else None
+
+
 def stop_keyboard(patient_id: int) -> Keyboard:
     """Yes, stop / No, keep going under a patient's /stop question."""
     return [

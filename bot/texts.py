@@ -846,6 +846,8 @@ def my_data_words(words: str) -> str:
 def my_data_alert(at: datetime, severity: str, tz: ZoneInfo) -> str:
     """One alert: when, and how serious (never the rule or staff notes)."""
     return f"  {format_time(at, tz)} · {severity}"
+
+
 # -- Stop and rejoin, blocking, enrolment edges, infusion changes (issue 9) --------------
 
 STOP_QUESTION = (

@@ -131,16 +131,18 @@ async def on_infusion_change(update: Update, context: ContextTypes.DEFAULT_TYPE)
     tag = callback.question_id
     try:
         change, asked_start = infusions.InfusionChange(tag[:1]), int(tag[1:])
-    except ValueError:
+        new_start = (
+            datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
+        )
+    except (ValueError, OverflowError, OSError):  # not a change, or a time beyond the calendar
         await answer_query(query, texts.STALE_BUTTON)
         return
-    new_start = datetime.fromtimestamp(callback.sub_index, UTC) if callback.sub_index >= 0 else None
     with rt.session() as session:
         now, actor = rt.clock.now(), query.from_user.id
         chat_id, message_id = query.message.chat.id, query.message.message_id
-        if role_of(rt, session, actor) not in COORDINATORS:
-            repo.audit(session, actor=actor, action="refused:infusion_change", now=now)
-            outcome = infusions.Outcome(texts.NOT_YOUR_ROLE)
+        allowed = may_press(rt, session, actor, COORDINATORS, "infusion_change")
+        if not allowed:
+            outcome = None
         elif callback.index != 1:
             outcome = infusions.Outcome(texts.REMOVAL_CANCELLED, changed=True)
         elif change is infusions.InfusionChange.MOVE and new_start is None:
@@ -150,10 +152,13 @@ async def on_infusion_change(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 rt, session, now, actor, callback.record_id, change, asked_start, new_start
             )
         # A refusal leaves the question's text (an earlier press's answer may be there).
-        if outcome.changed:
+        if outcome is not None and outcome.changed:
             messages.edit(session, now, chat_id, message_id, outcome.text)
-        else:
+        elif outcome is not None:
             messages.clear(session, now, chat_id, message_id)
+    if outcome is None:
+        await answer_query(query, texts.FOREIGN_BUTTON, alert=True)
+        return
     rt.wake_dispatcher()  # a moved check-in due now goes out now
     await answer_query(query, None if outcome.changed else outcome.text, alert=not outcome.changed)
 

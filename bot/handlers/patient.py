@@ -265,6 +265,8 @@ def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
     else:
         reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
     return None
+
+
 def _sender(rt: Runtime, session, user_id: int) -> Patient | None:
     """The sender as a patient, if they are one; one who had blocked the bot and writes
     again is reachable again from now on (and staff are told, once)."""
