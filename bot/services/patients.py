@@ -120,8 +120,8 @@ def stop(
     "missed", so no missed-check-in alert follows), staff told, the patient told how to come
     back. Two presses at once stop once: the status is a compare-and-set.
     """
-    patient = repo.get_patient(session, patient_id)
-    if patient is None or patient.telegram_user_id != user_id:
+    patient = repo.patient_by_telegram_id(session, user_id)
+    if patient is None or patient.id != patient_id:  # a forged id may name nobody at all
         return texts.FOREIGN_BUTTON
     chat_id = patient.chat_id
     if not confirmed:

@@ -66,3 +66,21 @@ async def test_a_change_button_with_a_time_beyond_the_calendar_is_stale(bot, fak
         assert (await answer_of(server, query)).text == texts.STALE_BUTTON
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert bot.all(Patient)[0].status == PatientStatus.ACTIVE
+
+
+async def test_a_forged_stop_button_naming_nobody_or_someone_else_is_not_for_you(
+    bot, fake_bot_api, caplog
+):
+    server = fake_bot_api
+    add_active_patients(bot, [ANN, 1002])
+    await bot.dispatch()
+    question = await server.next_message(ANN, contains="How bad is your pain")
+    ann = server.user(ANN)
+    other_id = next(p.id for p in bot.all(Patient) if p.telegram_user_id == 1002)
+    with caplog.at_level(logging.ERROR):
+        for forged in (f"q:{other_id + 1000}:1", f"q:{other_id}:1"):
+            answer = await answer_of(server, ann.press_forged(question, forged))
+            assert answer.text == texts.FOREIGN_BUTTON, forged
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert {p.status for p in bot.all(Patient)} == {PatientStatus.ACTIVE}
+    assert not server.message(ANN, question.message_id).edits
