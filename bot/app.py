@@ -29,7 +29,7 @@ from bot.services.readiness import announce_warnings
 log = logging.getLogger(__name__)
 
 CONNECTIONS = 48  # the sender's MAX_IN_FLIGHT plus button answers
-CHECK_IN_BUTTONS = r"^[atdsbn]:"
+CHECK_IN_BUTTONS = r"^[atdsbnfe]:"
 CONSENT_BUTTONS = r"^c:"
 ACKNOWLEDGE_BUTTONS = r"^k:"
 REMOVE_STAFF_BUTTONS = r"^r:"

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot import texts
+from bot.core.checkin import NONE_OF_THESE
 from bot.core.protocol import Question
 
 MAX_CALLBACK_BYTES = 64
@@ -31,7 +32,9 @@ class Action(StrEnum):
     DONE = "d"  # finish a multi question
     SEVERITY = "s"  # severity of a ticked item
     BACK = "b"  # change the last answer
-    SKIP = "n"  # nothing to add to an optional free-text question
+    SKIP = "n"  # skip a free-text question
+    SEND = "f"  # send a finished check-in from its summary
+    REVISE = "e"  # change one answer from the summary: "e:<check-in>:<question>"
     CONSENT = "c"  # consent yes (1) or no (0) for an invite
     ACKNOWLEDGE = "k"  # acknowledge an alert
     REMOVE_STAFF = "r"  # confirm (1) or cancel (0) removing a staff member
@@ -123,33 +126,46 @@ def back_keyboard(check_in_id: int, question: Question) -> Keyboard:
     return [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
 
 
-def text_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard | None:
-    """Under a free-text question: "nothing to add" when it is optional, and going back."""
-    rows = []
-    if question.optional:
-        rows.append([_button(texts.SKIP_BUTTON, Callback(Action.SKIP, check_in_id, question.id))])
+def text_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard:
+    """Under a free-text question: skip it ("nothing to add" when it is optional), go back."""
+    skip = texts.SKIP_BUTTON if question.optional else texts.SKIP_QUESTION_BUTTON
+    rows = [[_button(skip, Callback(Action.SKIP, check_in_id, question.id))]]
     if can_go_back:
         rows += back_keyboard(check_in_id, question)
-    return rows or None
+    return rows
 
 
 def multi_keyboard(
     check_in_id: int, question: Question, ticked: list[str], can_go_back: bool
 ) -> Keyboard:
-    """A checklist: one option a row with its tick box, then Done (or None of these)."""
+    """A checklist: one option a row with its tick box, the exclusive "None of these" box
+    (its index is one past the last option), then Done."""
+    boxes = [(o.value, o.label) for o in question.options]
+    boxes.append((NONE_OF_THESE, texts.NONE_OF_THESE))
     rows = [
         [
             _button(
-                f"{texts.TICKED if o.value in ticked else texts.UNTICKED} {o.label}",
-                Callback(Action.TOGGLE, check_in_id, question.id, i, int(o.value not in ticked)),
+                f"{texts.TICKED if code in ticked else texts.UNTICKED} {label}",
+                Callback(Action.TOGGLE, check_in_id, question.id, i, int(code not in ticked)),
             )
         ]
-        for i, o in enumerate(question.options)
+        for i, (code, label) in enumerate(boxes)
     ]
-    done = texts.done_button(len(ticked))
-    rows.append([_button(done, Callback(Action.DONE, check_in_id, question.id))])
+    items = len([code for code in ticked if code != NONE_OF_THESE])
+    done = Callback(Action.DONE, check_in_id, question.id)
+    rows.append([_button(texts.done_button(items), done)])
     if can_go_back:
         rows += back_keyboard(check_in_id, question)
+    return rows
+
+
+def summary_keyboard(check_in_id: int, questions: list[Question]) -> Keyboard:
+    """Send, then one button a row to change each answer shown in the summary."""
+    rows = [[_button(texts.SEND_BUTTON, Callback(Action.SEND, check_in_id))]]
+    rows += [
+        [_button(texts.change_button(q.label), Callback(Action.REVISE, check_in_id, q.id))]
+        for q in questions
+    ]
     return rows
 
 

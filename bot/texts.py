@@ -68,8 +68,54 @@ SKIPPED = "(nothing added)"
 
 
 def done_button(ticked: int) -> str:
-    """Done with a count, or None of these when nothing is ticked."""
-    return f"Done ({ticked} ticked)" if ticked else "None of these"
+    """Done, with how many items are ticked."""
+    return f"Done ({ticked} ticked)" if ticked else "Done"
+
+
+# -- Reviewing answers: summary before sending, "None of these", skipping free text -------
+
+NONE_OF_THESE = "None of these"
+NOTHING_TICKED = 'Please tick what applies, or tick "None of these", then tap Done.'
+SKIP_QUESTION_BUTTON = "Skip this question"
+SEND_BUTTON = "✅ Send"
+SUMMARY_CLOSED = "These answers were already sent, or the check-in has closed."
+SUMMARY_OUT_OF_DATE = "These buttons are out of date: please use the newest message."
+SUMMARY_ANSWER_MAX = 80  # characters of a typed answer shown in the summary
+
+
+def change_button(question_label: str) -> str:
+    """The summary's button that asks one question again."""
+    return f"Change: {question_label}"
+
+
+def summary_message(title: str, lines: list[tuple[str, str]]) -> str:
+    """The end of a check-in: every answer, to send or change."""
+    answers = "\n".join(f"• {label}: {answer}" for label, answer in lines)
+    return (
+        f"{title} · your answers\n\n{answers}\n\n"
+        "Your answers are saved. Tap Send to finish, or tap one to change it."
+    )
+
+
+def summary_sent(summary: str) -> str:
+    """The summary after Send (its buttons removed)."""
+    return f"{summary}\n\n✓ Sent"
+
+
+def summary_answer(answer: str) -> str:
+    """An answer as the summary shows it: long typed words are cut short."""
+    if len(answer) <= SUMMARY_ANSWER_MAX:
+        return answer
+    return answer[: SUMMARY_ANSWER_MAX - 1].rstrip() + "…"
+
+
+def changing(question_label: str) -> str:
+    """The summary once the patient chose an answer to change."""
+    return f"✏️ Changing your answer: {question_label}"
+
+
+CONTINUE_SUMMARY = "Your check-in is waiting to be sent:"
+SKIPPED_ANSWER = "(skipped)"
 
 
 def question_message(title: str, position: int, total: int, question_text: str) -> str:

@@ -810,9 +810,17 @@ def answers_of(session: Session, check_in_id: int) -> dict[str, Any]:
 
 
 def save_answer(
-    session: Session, *, check_in: CheckIn, question_id: str, value: Any, now: datetime
+    session: Session,
+    *,
+    check_in: CheckIn,
+    question_id: str,
+    value: Any,
+    now: datetime,
+    replaces_answer: bool = True,
 ) -> Answer:
-    """Store an answer at once; a second answer to the same question keeps the first."""
+    """Store an answer at once. A new value for the same question keeps the one it replaces
+    in `changed_from`, unless `replaces_answer` is False (it completes an unfinished one,
+    such as a checklist still waiting for its severities)."""
     encoded = json.dumps(value, sort_keys=True)
     answer = session.exec(
         select(Answer).where(Answer.check_in_id == check_in.id, Answer.question_id == question_id)
@@ -823,11 +831,21 @@ def save_answer(
         )
         session.add(answer)
     elif answer.value != encoded:
-        answer.changed_from = answer.value
+        if replaces_answer:
+            answer.changed_from = answer.value
         answer.value = encoded
         answer.answered_at = now
     session.flush()
     return answer
+
+
+def delete_answer(session: Session, check_in_id: int, question_id: str) -> None:
+    """Remove the answer to a question that no longer applies (the caller audits it)."""
+    session.execute(
+        delete(Answer).where(
+            col(Answer.check_in_id) == check_in_id, col(Answer.question_id) == question_id
+        )
+    )
 
 
 def baseline_answers(session: Session, infusion_id: int | None, baseline_step: str | None) -> dict:

@@ -1,8 +1,9 @@
 """The flow of one check-in: which question comes next, and what an answer means.
 
 Answers are plain values: an int for a scale, an option code for a choice, "yes"/"no",
-the text for free text, and for a multi question a dict of ticked option code to severity
-code (None until the patient gives the severity, or when the question has no severities).
+the text for free text (None when the patient skipped it), and for a multi question a dict
+of ticked option code to severity code (None until the patient gives the severity, or when
+the question has no severities); an empty dict is "None of these".
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from collections.abc import Mapping
 from bot.core.protocol import Protocol, Question, QuestionKind, Step
 
 MultiAnswer = dict[str, str | None]
-AnswerValue = int | str | MultiAnswer
+AnswerValue = int | str | MultiAnswer | None
 Answers = Mapping[str, AnswerValue]
+
+# The exclusive "None of these" box of a checklist, as it is kept among the ticked codes
+# (option codes are letters, digits and "_", so it is never one of them).
+NONE_OF_THESE = "-"
+# A free-text question the patient skipped: an explicit answer, never mistaken for text.
+SKIPPED = None
 
 
 class InvalidAnswer(ValueError):
     """An answer that does not fit its question."""
+
+
+class NothingTicked(InvalidAnswer):
+    """Done on a checklist with nothing ticked, not even "None of these"."""
 
 
 def is_asked(question: Question, answers: Answers) -> bool:
@@ -37,21 +48,35 @@ def asked_questions(protocol: Protocol, step: Step, answers: Answers) -> list[Qu
     return [q for q in questions if is_asked(q, answers)]
 
 
-def is_complete(question: Question, value: AnswerValue | None) -> bool:
-    """Whether an answer needs nothing more (a ticked item may still lack its severity)."""
-    if value is None:
-        return False
+def is_complete(question: Question, value: AnswerValue) -> bool:
+    """Whether a given answer needs nothing more (a ticked item may still lack its severity)."""
     if question.kind is QuestionKind.MULTI and question.severities:
         return isinstance(value, dict) and all(s is not None for s in value.values())
     return True
 
 
+def is_answered(question: Question, answers: Answers) -> bool:
+    """Whether the question has a complete answer among `answers` (a skip is one)."""
+    return question.id in answers and is_complete(question, answers[question.id])
+
+
 def next_question(protocol: Protocol, step: Step, answers: Answers) -> Question | None:
     """The first applicable question without a complete answer; None when all are done."""
     for question in asked_questions(protocol, step, answers):
-        if not is_complete(question, answers.get(question.id)):
+        if not is_answered(question, answers):
             return question
     return None
+
+
+def no_longer_asked(protocol: Protocol, step: Step, answers: Answers) -> list[str]:
+    """Answered follow-up questions that a changed answer made not apply any more."""
+    asked = {q.id for q in asked_questions(protocol, step, answers)}
+    return [qid for qid in step.questions if qid in answers and qid not in asked]
+
+
+def summary_questions(protocol: Protocol, step: Step, answers: Answers) -> list[Question]:
+    """The questions shown in the end-of-check-in summary: every one asked and answered."""
+    return [q for q in asked_questions(protocol, step, answers) if is_answered(q, answers)]
 
 
 def previous_question(
@@ -83,6 +108,13 @@ def single_answer(question: Question, code: str) -> AnswerValue:
     return int(code) if question.kind is QuestionKind.SCALE else code
 
 
+def skip_answer(question: Question) -> None:
+    """Validate skipping a question: only free-text questions can be skipped."""
+    if question.kind is not QuestionKind.TEXT:
+        raise InvalidAnswer(f"{question.id} cannot be skipped")
+    return SKIPPED
+
+
 def text_answer(question: Question, text: str) -> str:
     """Validate a free-text answer."""
     if question.kind is not QuestionKind.TEXT:
@@ -96,22 +128,40 @@ def text_answer(question: Question, text: str) -> str:
 
 
 def set_tick(question: Question, selected: list[str], code: str, ticked: bool) -> list[str]:
-    """Tick (or untick) one option of a multi question; returns the new selection in order.
+    """Tick (or untick) one box of a multi question; returns the new selection in order.
 
-    Setting rather than flipping makes a repeated tap (or a replayed update) harmless.
+    "None of these" (NONE_OF_THESE) is exclusive: ticking it unticks every item, and
+    ticking an item unticks it. Setting rather than flipping makes a repeated tap (or a
+    replayed update) harmless.
     """
-    if question.kind is not QuestionKind.MULTI or question.option(code) is None:
+    if question.kind is not QuestionKind.MULTI or (
+        code != NONE_OF_THESE and question.option(code) is None
+    ):
         raise InvalidAnswer(f"{code!r} is not an option of {question.id}")
-    chosen = set(selected) | {code} if ticked else set(selected) - {code}
+    if code == NONE_OF_THESE:
+        return [NONE_OF_THESE] if ticked else []
+    chosen = (set(selected) | {code} if ticked else set(selected) - {code}) - {NONE_OF_THESE}
     return [o.value for o in question.options if o.value in chosen]
 
 
 def multi_answer(question: Question, selected: list[str]) -> MultiAnswer:
-    """The stored answer when the patient taps Done: every ticked item, severities to come."""
+    """The stored answer when the patient taps Done: every ticked item, severities to come.
+
+    "None of these" is the empty answer; nothing ticked at all is no answer (NothingTicked).
+    """
+    if not selected:
+        raise NothingTicked(f"nothing ticked for {question.id}")
     for code in selected:
-        if question.option(code) is None:
+        if code != NONE_OF_THESE and question.option(code) is None:
             raise InvalidAnswer(f"{code!r} is not an option of {question.id}")
     return {o.value: None for o in question.options if o.value in selected}
+
+
+def ticks_of(value: AnswerValue) -> list[str]:
+    """The boxes to show ticked when a stored checklist answer is asked again."""
+    if not isinstance(value, dict):
+        return []
+    return list(value) or [NONE_OF_THESE]
 
 
 def item_needing_severity(question: Question, value: AnswerValue | None) -> str | None:
@@ -130,6 +180,8 @@ def with_severity(question: Question, value: MultiAnswer, item: str, code: str) 
 
 def describe_answer(question: Question, value: AnswerValue) -> str:
     """The answer in words, as staff and the patient read it."""
+    if value is SKIPPED or value == "":  # "" is how a skip was stored before
+        return "skipped"
     if isinstance(value, dict):
         if not value:
             return "none"

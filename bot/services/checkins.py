@@ -67,7 +67,8 @@ def present(
     clear_previous: bool = True,
     answers: flow.Answers | None = None,
 ) -> bool:
-    """Queue the message for where the check-in stands now, with its buttons.
+    """Queue the message for where the check-in stands now, with its buttons: the current
+    question, or the summary to send once every question is answered.
 
     `answers`, when the caller has them, saves reading them again. Returns False when
     there is nothing to show (finished, or no chat to send to).
@@ -79,13 +80,16 @@ def present(
         answers = repo.answers_of(session, check_in.id)
     step = step_of(rt, check_in)
     question = _current_question(rt, check_in, step, answers)
-    if question is None:
+    if question is None and not answers:
         return False
-    check_in.current_question = question.id
-    if check_in.status == CheckInStatus.PENDING:
-        check_in.status = CheckInStatus.SENT
-        check_in.sent_at = now
-    text, keyboard = _render(rt, check_in, step, question, answers)
+    if question is None:
+        text, keyboard = _render_summary(rt, check_in, step, answers)
+    else:
+        check_in.current_question = question.id
+        if check_in.status == CheckInStatus.PENDING:
+            check_in.status = CheckInStatus.SENT
+            check_in.sent_at = now
+        text, keyboard = _render(rt, check_in, step, question, answers)
     if prefix:
         text = f"{prefix}\n\n{text}"
     if clear_previous and check_in.message_id is not None:
@@ -120,6 +124,29 @@ def _current_question(
     if check_in.current_question is not None:
         return rt.protocol.questions.get(check_in.current_question)
     return flow.next_question(rt.protocol, step, answers)
+
+
+def at_summary(check_in: CheckIn) -> bool:
+    """Whether every question is answered and the summary waits for Send (or a change)."""
+    return check_in.status == CheckInStatus.IN_PROGRESS and check_in.current_question is None
+
+
+def _render_summary(
+    rt: Runtime, check_in: CheckIn, step: Step, answers: flow.Answers
+) -> tuple[str, Keyboard]:
+    shown = flow.summary_questions(rt.protocol, step, answers)
+    lines = [(q.label, texts.summary_answer(_in_words(q, answers[q.id]))) for q in shown]
+    text = texts.summary_message(step.title, lines)
+    return text, keyboards.summary_keyboard(check_in.id, shown)
+
+
+def _in_words(question: Question, value: flow.AnswerValue) -> str:
+    """An answer as the patient reads it."""
+    if value is flow.SKIPPED or value == "":
+        return texts.SKIPPED if question.optional else texts.SKIPPED_ANSWER
+    if value == {}:
+        return texts.NONE_OF_THESE
+    return flow.describe_answer(question, value)
 
 
 def _render(
@@ -166,12 +193,21 @@ def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str 
     patient = repo.get_patient(session, check_in.patient_id) if check_in else None
     if patient is None or patient.telegram_user_id != tap.user_id:
         return texts.FOREIGN_BUTTON
+    on_summary = tap.callback.action in (Action.SEND, Action.REVISE)
     try:
+        if on_summary:
+            return _apply_summary_action(rt, session, now, check_in, patient, tap)
         question = _open_question(rt, check_in, patient, tap.callback)
         return _apply_action(rt, session, now, check_in, question, tap)
     except (_Stale, flow.InvalidAnswer, IndexError):
         messages.clear(session, now, tap.chat_id, tap.message_id)
-        return texts.STALE_BUTTON
+        if not on_summary:
+            return texts.STALE_BUTTON
+        return texts.SUMMARY_OUT_OF_DATE if _is_open(check_in) else texts.SUMMARY_CLOSED
+
+
+def _is_open(check_in: CheckIn) -> bool:
+    return check_in.status in OPEN_CHECK_IN
 
 
 def _open_question(
@@ -205,7 +241,10 @@ def _apply_action(
         _tick(rt, session, now, check_in, question, answers, tap)
         return None
     if callback.action is Action.DONE:
-        value = flow.multi_answer(question, _draft(check_in))
+        try:
+            value = flow.multi_answer(question, _draft(check_in))
+        except flow.NothingTicked:
+            return texts.NOTHING_TICKED  # the checklist stays as it is
         check_in.draft = None
         return _store(rt, session, now, check_in, question, value, tap)
     if callback.action is Action.SEVERITY:
@@ -217,9 +256,65 @@ def _apply_action(
         return _store(rt, session, now, check_in, question, value, tap, item=item)
     if callback.action is Action.BACK:
         return _go_back(rt, session, now, check_in, question, answers, tap)
-    if callback.action is Action.SKIP and question.optional:
-        return _store(rt, session, now, check_in, question, "", tap)
+    if callback.action is Action.SKIP:
+        return _store(rt, session, now, check_in, question, flow.skip_answer(question), tap)
     raise _Stale
+
+
+def _apply_summary_action(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, patient: Patient, tap: Tap
+) -> str | None:
+    """Send or change an answer from the summary; only while the summary is the newest."""
+    if patient.status != PatientStatus.ACTIVE or not at_summary(check_in):
+        raise _Stale
+    if tap.callback.action is Action.SEND:
+        return _send_answers(rt, session, now, check_in, tap)
+    answers = repo.answers_of(session, check_in.id)
+    shown = flow.summary_questions(rt.protocol, step_of(rt, check_in), answers)
+    question = next((q for q in shown if q.id == tap.callback.question_id), None)
+    if question is None:
+        raise _Stale
+    _ask_again(rt, session, now, check_in, question, answers, tap, texts.changing(question.label))
+    return None
+
+
+def _ask_again(
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    question: Question,
+    answers: flow.Answers,
+    tap: Tap,
+    notice: str,
+) -> None:
+    """Ask an answered question again (its boxes ticked as answered); the tapped message
+    becomes `notice`. The new answer replaces the old one when it is given."""
+    check_in.current_question = question.id
+    earlier = answers.get(question.id)
+    check_in.draft = json.dumps(flow.ticks_of(earlier)) if isinstance(earlier, dict) else None
+    messages.edit(session, now, tap.chat_id, tap.message_id, notice)
+    present(rt, session, now, check_in, clear_previous=False, answers=answers)
+
+
+def _send_answers(rt: Runtime, session: Session, now: datetime, check_in: CheckIn, tap: Tap) -> str:
+    """Send: the check-in is answered (once, whoever else taps), the patient thanked."""
+    answers = repo.answers_of(session, check_in.id)
+    summary, _ = _render_summary(rt, check_in, step_of(rt, check_in), answers)
+    sent = repo.claim_check_in(
+        session, check_in.id, (CheckInStatus.IN_PROGRESS,), CheckInStatus.ANSWERED
+    )
+    if sent is None:
+        raise _Stale
+    sent.completed_at = now
+    sent.message_id = None
+    messages.edit(session, now, tap.chat_id, tap.message_id, texts.summary_sent(summary))
+    patient = repo.get_patient(session, sent.patient_id)
+    upcoming = repo.next_pending(session, patient.id, now)
+    thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))
+    messages.send(session, now, patient.chat_id, _with_footer(rt, thanks), Purpose.REPLY)
+    log.info("check-in %s sent from its summary", sent.id)
+    return texts.ANSWER_SAVED
 
 
 def _tick(
@@ -231,8 +326,9 @@ def _tick(
     answers: flow.Answers,
     tap: Tap,
 ) -> None:
-    """Tick or untick a checklist item (kept as a draft until Done) and redraw the buttons."""
-    code = question.options[tap.callback.index].value
+    """Tick or untick a checklist box (kept as a draft until Done) and redraw the buttons."""
+    index = tap.callback.index
+    code = flow.NONE_OF_THESE if index == len(question.options) else question.options[index].value
     tick = tap.callback.sub_index != 0
     ticked = flow.set_tick(question, _draft(check_in), code, ticked=tick)
     check_in.draft = json.dumps(ticked)
@@ -282,11 +378,7 @@ def _go_back(
     previous = flow.previous_question(rt.protocol, step, answers, question)
     if previous is None:
         raise _Stale
-    check_in.current_question = previous.id
-    earlier = answers.get(previous.id)
-    check_in.draft = json.dumps(list(earlier)) if isinstance(earlier, dict) else None
-    messages.edit(session, now, tap.chat_id, tap.message_id, texts.GOING_BACK)
-    present(rt, session, now, check_in, clear_previous=False)
+    _ask_again(rt, session, now, check_in, previous, answers, tap, texts.GOING_BACK)
 
 
 def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
@@ -339,7 +431,8 @@ def relay_words(
         _interrupt(open_check_in, now)
     alerts.raise_alerts(rt, session, now, patient.id, None, matches)
     if open_check_in is not None and not emergency:
-        present(rt, session, now, open_check_in, prefix=texts.CONTINUE_CHECK_IN)
+        prefix = texts.CONTINUE_SUMMARY if at_summary(open_check_in) else texts.CONTINUE_CHECK_IN
+        present(rt, session, now, open_check_in, prefix=prefix)
 
 
 HELD_BACK_WAIT = timedelta(seconds=10)  # a flood's messages are relayed together
@@ -394,10 +487,27 @@ def _store(
 ) -> str:
     """Store an answer, raise the alerts it sets off and move the check-in on.
 
-    After an emergency answer nothing more is asked: the emergency text is the last message.
+    A changed answer keeps the one it replaces in the record and the audit, and drops the
+    answers of follow-up questions it made not apply. After an emergency answer nothing more
+    is asked: the emergency text is the last message. After the last question comes the
+    summary, to send or change.
     """
-    answers = {**repo.answers_of(session, check_in.id), question.id: value}
-    repo.save_answer(session, check_in=check_in, question_id=question.id, value=value, now=now)
+    before = repo.answers_of(session, check_in.id)
+    answers = {**before, question.id: value}
+    replaces = question.id in before and flow.is_complete(question, before[question.id])
+    repo.save_answer(
+        session,
+        check_in=check_in,
+        question_id=question.id,
+        value=value,
+        now=now,
+        replaces_answer=replaces,
+    )
+    if replaces and before[question.id] != value:
+        _audit_answer(session, now, check_in, "answer_changed", question.id, before[question.id])
+    for dropped in flow.no_longer_asked(rt.protocol, step_of(rt, check_in), answers):
+        repo.delete_answer(session, check_in.id, dropped)
+        _audit_answer(session, now, check_in, "answer_dropped", dropped, answers.pop(dropped))
     check_in.status = CheckInStatus.IN_PROGRESS
     check_in.draft = None
     if tap is not None:
@@ -416,19 +526,36 @@ def _store(
     upcoming = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
     check_in.current_question = upcoming.id if upcoming else None
     if upcoming is None:
-        _complete(rt, session, now, check_in, answers)
-    else:
-        present(rt, session, now, check_in, clear_previous=False, answers=answers)
+        _run_completion_rules(rt, session, now, check_in, answers)
+    present(rt, session, now, check_in, clear_previous=False, answers=answers)
     return texts.ANSWER_SAVED
+
+
+def _audit_answer(
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    action: str,
+    question_id: str,
+    old: flow.AnswerValue,
+) -> None:
+    """Record a replaced or dropped answer, so that staff can see what it was."""
+    old_json = json.dumps(old, sort_keys=True)
+    repo.audit(
+        session,
+        actor=None,
+        action=action,
+        now=now,
+        patient_id=check_in.patient_id,
+        detail=f"check-in {check_in.id}: {question_id} was {old_json}",
+    )
 
 
 def _echo(question: Question, value: flow.AnswerValue, item: str | None) -> str:
     """The tapped message, rewritten to show the answer given."""
-    if question.kind is QuestionKind.TEXT:
-        return texts.answered(question.text, texts.SKIPPED)
     shown = {item: value[item]} if item and isinstance(value, dict) else value
     asked = question.text if item is None else texts.severity_message(question.option(item).label)
-    return texts.answered(asked, flow.describe_answer(question, shown))
+    return texts.answered(asked, _in_words(question, shown))
 
 
 def _reduce_follow_up_if_relief_lost(
@@ -491,19 +618,14 @@ def _rule_context(
     )
 
 
-def _complete(
+def _run_completion_rules(
     rt: Runtime, session: Session, now: datetime, check_in: CheckIn, answers: flow.Answers
 ) -> None:
-    check_in.status = CheckInStatus.ANSWERED
-    check_in.completed_at = now
-    check_in.message_id = None
+    """Every question is answered: the rules for a finished check-in run now, not at Send
+    (a check-in left at its summary is complete all the same)."""
     if not repo.has_alerts(session, check_in.id):
         matches = evaluate_completed(rt.protocol, check_in.step_id, answers)
         alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
-    patient = repo.get_patient(session, check_in.patient_id)
-    upcoming = repo.next_pending(session, patient.id, now)
-    thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))
-    messages.send(session, now, patient.chat_id, _with_footer(rt, thanks), Purpose.REPLY)
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -584,6 +706,9 @@ def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
         if allowed != now:  # quiet hours: wait for the morning, or drop it if that is too late
             check_in.remind_at = allowed
             continue
+        if at_summary(check_in):  # every answer is in and counts: no nudge to tap Send
+            check_in.reminded_at = now
+            continue
         title = rt.protocol.step(check_in.step_id).title
         present(rt, session, now, check_in, prefix=texts.reminder(title), purpose=Purpose.QUESTION)
         check_in.reminded_at = now
@@ -591,13 +716,16 @@ def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
 
 
 def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
-    """Close up to `limit` check-ins whose window ended: missed, partial or cancelled."""
+    """Close up to `limit` check-ins whose window ended: answered (every question answered,
+    Send not tapped), partial, missed or cancelled."""
     closed = 0
     for check_in_id in repo.expired_check_in_ids(session, now, limit):
         check_in = repo.get_check_in(session, check_in_id)
         answers = repo.answers_of(session, check_in_id)
         patient = repo.get_patient(session, check_in.patient_id)
-        if answers:
+        if answers and flow.next_question(rt.protocol, step_of(rt, check_in), answers) is None:
+            status = CheckInStatus.ANSWERED
+        elif answers:
             status = CheckInStatus.PARTIAL
         elif check_in.infusion_id is None or patient.status != PatientStatus.ACTIVE:
             status = CheckInStatus.CANCELLED  # a report, or skipped while paused or stopped
@@ -608,9 +736,12 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
         if check_in is None:
             continue
         closed += 1
+        if status is CheckInStatus.ANSWERED:
+            check_in.completed_at = now
         if message_id is not None and patient.status == PatientStatus.ACTIVE:
             messages.clear(session, now, patient.chat_id, message_id)
-        if status is CheckInStatus.MISSED or check_in.infusion_id is None:
+        unanswered = status is not CheckInStatus.ANSWERED
+        if status is CheckInStatus.MISSED or (unanswered and check_in.infusion_id is None):
             context = _missed_context(rt, session, check_in, patient, answers)
             matches = evaluate_missed(rt.protocol, context)
             alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
 from storage.models import Alert, Answer, CheckIn, CheckInStatus, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline
+from tests.utils.checkins import send_answers
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
 from tests.utils.patients import add_active_patients
@@ -20,7 +21,6 @@ from tests.utils.protocols import CRISIS_LINE, ON_CALL
 
 REF = f"MRN{PATIENT_ID}"
 NONE = "None of these"
-THANKS = "Thank you, your answers are saved"
 
 
 async def with_infusion(bot: BotUnderTest, args: str = "") -> str:
@@ -87,7 +87,7 @@ async def test_worse_pain_keeps_the_whole_follow_up_and_tells_staff(bot, fake_bo
     await next_step(bot, hours=4)
     await answer(server, ann, "Evening check-in", "8")
     await answer(server, ann, "Tick all that apply", NONE)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     await next_step(bot, hours=20)
     for contains, button in [
         ("Average pain over the last 24 hours", "8"),
@@ -99,7 +99,7 @@ async def test_worse_pain_keeps_the_whole_follow_up_and_tells_staff(bot, fake_bo
         ("Yellow skin/eyes", NONE),
     ]:
         await answer(server, ann, contains, button)
-    thanks = await server.next_message(PATIENT_ID, contains=THANKS)
+    thanks = await send_answers(server, server.user(PATIENT_ID))
 
     assert "Your next check-in is on" in thanks.text
     later = ["day_3", "week_1", "week_2", "week_3", "week_4", "week_6", "week_8"]
@@ -121,7 +121,7 @@ async def test_relief_wearing_off_tells_staff_and_keeps_only_the_safety_part(bot
     await next_step(bot, hours=4)
     await answer(server, ann, "Evening check-in", "2")  # a 67 % response
     await answer(server, ann, "Tick all that apply", NONE)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     await next_step(bot, hours=20)
     for contains, button in [
         ("Average pain over the last 24 hours", "5"),  # 17 % better: back near baseline
@@ -133,7 +133,7 @@ async def test_relief_wearing_off_tells_staff_and_keeps_only_the_safety_part(bot
         ("Yellow skin/eyes", NONE),
     ]:
         await answer(server, ann, contains, button)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     assert "relief_wearing_off" not in alerts_by_rule(bot)  # one check-in is not a trend
 
     await next_step(bot, hours=48)
@@ -146,7 +146,7 @@ async def test_relief_wearing_off_tells_staff_and_keeps_only_the_safety_part(bot
         ("Tick all that apply", NONE),
     ]:
         await answer(server, ann, contains, button)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     weekly = [c for c in bot.all(CheckIn) if c.step_id.startswith("week_")]
     assert len(weekly) == 6
     assert all(c.safety_only and c.status == CheckInStatus.PENDING for c in weekly)
@@ -160,7 +160,7 @@ async def test_relief_wearing_off_tells_staff_and_keeps_only_the_safety_part(bot
     checklist = await answer(server, ann, "Since your last check-in, have you had any", NONE)
     assert "Week 1 check-in" in checklist.text
     await answer(server, ann, "Since your last check-in, have you had any", NONE)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     asked = {
         a.question_id for a in bot.all(Answer, Answer.check_in_id == check_in(bot, "week_1").id)
     }
@@ -261,7 +261,7 @@ async def test_a_report_asks_urgency_and_words_and_relays_them(bot, fake_bot_api
     ann.send_text("it burns when I pee since yesterday")
     relay = await server.next_message(ADMIN_ID, contains="Message from the patient")
     assert "“it burns when I pee since yesterday”" in relay.text
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     assert alerts_by_rule(bot) == {"report_feels_urgent": "urgent", "patient_words": "review"}
 
     # A second report, with nothing to add: no relay.
@@ -276,7 +276,7 @@ async def test_a_report_asks_urgency_and_words_and_relays_them(bot, fake_bot_api
         ("Type it in your own words", "Nothing to add"),
     ]:
         await answer(server, ann, contains, button)
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     filed = await server.next_message(ADMIN_ID, contains="Problem report (nothing in it alerted)")
     assert "Does this feel urgent" not in filed.text and "Feels urgent: No" in filed.text
     assert len(bot.all(Alert)) == 3
@@ -367,7 +367,7 @@ async def test_a_late_infusion_gets_a_silent_evening_check_in_no_night_reminder_
         evening = check_in(bot, "evening")
         assert evening.remind_at is None  # 01:30 is quiet and 08:00 is after the 03:30 close
         await answer_baseline(server, server.user(PATIENT_ID))
-        await server.next_message(PATIENT_ID, contains=THANKS)
+        await send_answers(server, server.user(PATIENT_ID))
         await next_step(bot, hours=4)  # 23:30: it cannot wait for the morning
         await server.next_message(PATIENT_ID, contains="Evening check-in")
         [question] = [
@@ -422,7 +422,7 @@ async def test_a_late_infusion_borrows_the_previous_baseline_and_says_so(bot, fa
     await with_infusion(bot)
     ann = server.user(PATIENT_ID)
     await answer_baseline(server, ann, pain="5", average="5")
-    await server.next_message(PATIENT_ID, contains=THANKS)
+    await send_answers(server, server.user(PATIENT_ID))
     bot.clock.advance(days=1)
     server.user(ADMIN_ID).send_text(f"/infusion {REF} 09:00")  # an hour ago
     told = await server.next_message(ADMIN_ID, contains="No baseline check-in")

@@ -34,6 +34,7 @@ from storage.models import (
     Patient,
 )
 from tests.fake_bot_api import FakeBotApi
+from tests.utils.checkins import NONE_BOX, NONE_OF_THESE, SEND, SUMMARY, THANKS, press_answer
 from tests.utils.subprocess_bot import (
     Answerer,
     BotProcess,
@@ -56,9 +57,9 @@ BASELINE = [
     ("Average pain over the last 24 hours", "6"),
     ("sleep quality", "Fair"),
     ("Mood today", "5"),
-    ("Yellow skin/eyes", "None of these"),
+    ("Yellow skin/eyes", NONE_OF_THESE),
+    (SUMMARY, SEND),
 ]
-THANKS = "Thank you, your answers are saved"
 # From the restart (process start) to the message in the chat. Measured 0.8-3.7 s on a 2-core
 # machine kept busy by other processes, mostly Python starting up; a catch-up left to the
 # dispatcher's interval (an hour here) would miss the evening window (8 s) anyway.
@@ -73,7 +74,7 @@ def answer_baseline(handle, user) -> None:
     server = handle.server
     for contains, button in BASELINE:
         question = handle.call(server.next_message, user.chat_id, contains, timeout=10)
-        handle.call(user.press, question, button_text=button)
+        handle.call(press_answer, user, question, button)
     handle.call(server.next_message, user.chat_id, THANKS, timeout=10)
 
 
@@ -94,19 +95,24 @@ def unaccounted_presses(presses, db: Database, handle) -> list[str]:
     """Presses neither stored as an answer nor answered as stale ("visibly superseded").
 
     An answer, a Done or a severity must have stored its answer (a severity: that severity);
-    a tick must have ended in its checklist's answer. A press whose question had moved on
-    must have been answered with the stale-button text.
+    a tick must have ended in its checklist's answer; a Send must have made its check-in
+    answered. A press whose question had moved on must have been answered with the
+    stale-button text.
     """
     stored = {(a.check_in_id, a.question_id): a.value for a in db.all(Answer)}
+    answered = {c.id for c in db.all(CheckIn, CheckIn.status == CheckInStatus.ANSWERED)}
     replies = handle.call(lambda: {a.query_id: a.text for a in handle.server.callback_answers})
+    stale = {texts.STALE_BUTTON, texts.SUMMARY_CLOSED, texts.SUMMARY_OUT_OF_DATE}
     problems = []
     for press in presses:
         callback = press.callback
         reply = replies.get(press.query_id)
-        if reply == texts.STALE_BUTTON:
+        if reply in stale:
             continue
         value = stored.get((callback.record_id, callback.question_id))
         ok = value is not None
+        if callback.action is Action.SEND:
+            ok = callback.record_id in answered
         if ok and callback.action is Action.SEVERITY:
             ok = '"mild"' in value  # the first severity, as the patients tap it
         if not ok:
@@ -506,10 +512,10 @@ def test_after_an_outage_everything_is_delivered_once_and_the_bot_runs_on(tmp_pa
             handle.call(server.fail_for, OUTAGE_SECONDS, status=502)
             handle.call(admin.send_text, f"/infusion {patient_ref(scheduled)}")
             # Updates still come in: the patient ticks chest pain (an emergency at once) and
-            # taps "None of these" too, on buttons that the outage keeps from being redrawn.
+            # ticks "None of these" too, on buttons that the outage keeps from being redrawn.
             buttons = handle.call(lambda: dict(checklist.buttons))
             handle.call(patient.press, checklist, callback_data=buttons["☐ Chest pain"])
-            handle.call(patient.press, checklist, callback_data=buttons["None of these"])
+            handle.call(patient.press, checklist, callback_data=buttons[NONE_BOX])
             wait_until(
                 lambda: db.all(Alert, Alert.rule_id == "chest_pain"), 5, "no emergency alert"
             )

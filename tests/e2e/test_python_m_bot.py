@@ -14,6 +14,7 @@ from sqlalchemy import text
 from storage import repository as repo
 from storage.db import open_database, session_scope
 from tests.fake_bot_api import FakeBotApi
+from tests.utils.checkins import NONE_OF_THESE, SEND, SUMMARY, THANKS, press_answer
 from tests.utils.databases import database_url, on_postgres
 from tests.utils.environment import clean_environment
 from tests.utils.protocols import approved_protocol, fast_protocol
@@ -228,7 +229,7 @@ def run_loop(handle, server, admin):
 
     def tap(user, chat_id, contains, button):
         message = next_message(chat_id, contains)
-        handle.call(user.press, message, button_text=button)
+        handle.call(press_answer, user, message, button)
         return message
 
     handle.call(admin.send_text, "/enroll MRN77")
@@ -246,8 +247,9 @@ def run_loop(handle, server, admin):
     tap(patient, PATIENT_ID, "Average pain over the last 24 hours", "7")
     tap(patient, PATIENT_ID, "sleep quality", "Poor")
     tap(patient, PATIENT_ID, "Mood today", "4")
-    tap(patient, PATIENT_ID, "Yellow skin/eyes", "None of these")
-    next_message(PATIENT_ID, "Thank you, your answers are saved")
+    tap(patient, PATIENT_ID, "Yellow skin/eyes", NONE_OF_THESE)
+    tap(patient, PATIENT_ID, SUMMARY, SEND)
+    next_message(PATIENT_ID, THANKS)
     # The evening check-in is due 4 s after the infusion in the fast protocol.
     tap(patient, PATIENT_ID, "Evening check-in", "3")
     checklist = next_message(PATIENT_ID, "Tick all that apply")

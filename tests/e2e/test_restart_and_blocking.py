@@ -2,6 +2,7 @@
 
 from storage.models import Alert, CheckIn, CheckInStatus, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer_baseline, enrol_patient
+from tests.utils.checkins import send_answers
 from tests.utils.harness import ADMIN_ID, start_bot
 
 
@@ -10,7 +11,7 @@ async def enrol_and_answer_baseline(server, bot):
     ann, _ = await enrol_patient(server, admin)
     admin.send_text("/infusion MRN001")
     await answer_baseline(server, ann, pain="5", average="5")
-    await server.next_message(PATIENT_ID, contains="Thank you, your answers are saved")
+    await send_answers(server, ann)
     return ann
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage import repository as repo
 from storage.models import Alert, AuditEvent, StaffMember
+from tests.utils.checkins import press_answer
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, start_bot
 from tests.utils.patients import add_active_patients
@@ -208,7 +209,7 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
             ("Does this feel urgent", "Yes"),
         ]:
             question = await server.next_message(PATIENT, contains=contains)
-            server.user(PATIENT).press(question, button_text=button)
+            press_answer(server.user(PATIENT), question, button)
         closed = await server.next_message(PATIENT, contains="The clinic is closed now")
         assert "when it opens, Wed 25 Nov 08:00" in closed.text
         await server.next_message(NEW_STAFF, contains="URGENT alert")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.models import Alert
+from tests.utils.checkins import press_answer, send_answers
 from tests.utils.harness import ADMIN_ID, COORDINATOR_ID, start_bot
 from tests.utils.patients import add_active_patients
 
@@ -25,8 +26,8 @@ async def seeded_clinic(bot, server, count: int = 25) -> list[int]:
         ("Yellow skin/eyes", "None of these"),
     ]:
         question = await server.next_message(FIRST, contains=contains)
-        first.press(question, button_text=button)
-    await server.next_message(FIRST, contains="Thank you, your answers are saved")
+        press_answer(first, question, button)
+    await send_answers(server, first)
     bot.clock.advance(hours=4)
     await bot.dispatch()
     evening = await server.next_message(FIRST, contains="Evening check-in")

@@ -15,6 +15,7 @@ from storage.models import (
     Patient,
     PatientStatus,
 )
+from tests.utils.checkins import press_answer, send_answers
 from tests.utils.harness import ADMIN_ID, start_bot
 from tests.utils.protocols import ON_CALL
 
@@ -42,7 +43,7 @@ async def enrol_patient(server, admin, ref="MRN001", name="Ann"):
 async def answer(server, patient, contains, button):
     """Wait for the question containing `contains` and tap `button` on it."""
     question = await server.next_message(PATIENT_ID, contains=contains)
-    patient.press(question, button_text=button)
+    press_answer(patient, question, button)
     return question
 
 
@@ -75,7 +76,7 @@ async def test_enrolment_to_acknowledged_alert(bot, fake_bot_api):
 
     # Baseline, sent at once.
     first = await answer_baseline(server, ann)
-    done = await server.next_message(PATIENT_ID, contains="Thank you, your answers are saved")
+    done = await send_answers(server, ann)
     assert "next check-in" in done.text
     assert "Feeling very unwell? Call emergency services now" in done.text
     answered_first = server.message(PATIENT_ID, first.message_id)
