@@ -140,8 +140,8 @@ def set_tick(question: Question, selected: list[str], code: str, ticked: bool) -
         raise InvalidAnswer(f"{code!r} is not an option of {question.id}")
     if code == NONE_OF_THESE:
         return [NONE_OF_THESE] if ticked else []
-    chosen = (set(selected) | {code} if ticked else set(selected) - {code}) - {NONE_OF_THESE}
-    return [o.value for o in question.options if o.value in chosen]
+    chosen = set(selected) | {code} if ticked else set(selected) - {code}
+    return [o.value for o in question.options if o.value in chosen]  # drops NONE_OF_THESE
 
 
 def multi_answer(question: Question, selected: list[str]) -> MultiAnswer:
