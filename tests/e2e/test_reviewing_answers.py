@@ -281,6 +281,20 @@ async def test_a_check_in_left_at_its_summary_is_answered_when_its_window_closes
     assert len(server.messages(PATIENT_ID)) == count  # no reminder, no thank-you
 
 
+async def test_next_shows_a_check_in_left_at_its_summary_again(bot, fake_bot_api):
+    server = fake_bot_api
+    summary = await baseline_summary(bot)
+    patient = server.user(PATIENT_ID)
+    patient.send_text("/next")
+    again = await server.next_message(PATIENT_ID, contains=SUMMARY)
+    assert again.message_id != summary.message_id
+    assert labels(again)[0] == SEND and "• Mood: 5/10" in again.text
+    await server.wait_for(lambda: not server.message(PATIENT_ID, summary.message_id).buttons)
+    patient.press(again, button_text=SEND)
+    await server.next_message(PATIENT_ID, contains=THANKS)
+    assert status(bot, "baseline") == CheckInStatus.ANSWERED
+
+
 # -- 2. "None of these" is an exclusive box --------------------------------------------------
 
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from bot import texts
 from storage.models import AuditEvent, CheckIn, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline, enrol_patient
+from tests.utils.checkins import send_answers
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
 from tests.utils.patients import add_active_patients
 
 REF = f"MRN{PATIENT_ID}"
-THANKS = "Thank you, your answers are saved"
 
 
 def patient_zone(bot: BotUnderTest) -> str:
@@ -52,7 +52,7 @@ async def test_the_patient_picks_a_place_or_types_one_and_sees_times_on_that_clo
     ann = server.user(PATIENT_ID)
     await bot.dispatch()
     await answer_baseline(server, ann)
-    thanks = await server.next_message(PATIENT_ID, contains=THANKS)
+    thanks = await send_answers(server, ann)
     assert "Your next check-in is on Tuesday 24 Nov at 14:00." in thanks.text  # London
 
     ann.send_text("/timezone")
@@ -186,7 +186,7 @@ async def test_enroll_with_tz_sets_the_patients_zone_and_a_bad_one_creates_nothi
     assert "Evening check-in: Tue 24 Nov 14:00" in recorded.text  # the clinic's clock
     await bot.dispatch()
     await answer_baseline(server, ann)
-    thanks = await server.next_message(PATIENT_ID, contains=THANKS)
+    thanks = await send_answers(server, ann)
     assert "Your next check-in is on Tuesday 24 Nov at 09:00." in thanks.text  # New York
 
 
@@ -231,7 +231,7 @@ async def test_a_follow_up_across_the_spring_change_keeps_eight_oclock_mornings(
         clock.set(datetime(2027, 3, 27, 20, 30, tzinfo=UTC))  # the baseline, 2 h before
         await bot.dispatch()
         await answer_baseline(server, ann)
-        thanks = await server.next_message(PATIENT_ID, contains=THANKS)
+        thanks = await send_answers(server, ann)
         assert "Your next check-in is on Sunday 28 Mar at 03:30." in thanks.text
 
         clock.set(datetime(2027, 3, 28, 2, 30, tzinfo=UTC))
@@ -240,7 +240,7 @@ async def test_a_follow_up_across_the_spring_change_keeps_eight_oclock_mornings(
         [evening] = sends_to_patient(bot, "Evening check-in")
         assert evening.get("disable_notification") is True  # in the night, silently
         await answer(server, ann, "Tick all that apply", "None of these")
-        thanks = await server.next_message(PATIENT_ID, contains=THANKS)
+        thanks = await send_answers(server, ann)
         assert "Your next check-in is on Monday 29 Mar at 08:00." in thanks.text
 
         clock.set(datetime(2027, 3, 29, 6, 59, tzinfo=UTC))  # 07:59 BST
