@@ -203,11 +203,8 @@ def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str 
         messages.clear(session, now, tap.chat_id, tap.message_id)
         if not on_summary:
             return texts.STALE_BUTTON
-        return texts.SUMMARY_OUT_OF_DATE if _is_open(check_in) else texts.SUMMARY_CLOSED
-
-
-def _is_open(check_in: CheckIn) -> bool:
-    return check_in.status in OPEN_CHECK_IN
+        still_open = check_in.status in OPEN_CHECK_IN
+        return texts.SUMMARY_OUT_OF_DATE if still_open else texts.SUMMARY_CLOSED
 
 
 def _open_question(

@@ -389,15 +389,21 @@ async def test_a_free_text_question_that_is_not_optional_can_be_skipped(fake_bot
         await bot.stop()
 
 
-async def test_nothing_to_add_is_stored_as_a_skip_and_typed_words_as_text(bot, fake_bot_api):
-    server = fake_bot_api
+async def report_with_nothing_to_add(bot: BotUnderTest):
+    """An active patient sends /report, answers it to the end with nothing to add; returns
+    the summary."""
+    server = bot.server
     server.add_user(ADMIN_ID, "Dana", started=True)
     add_active_patients(bot, [PATIENT_ID], infusion=False)
-    patient = server.user(PATIENT_ID)
+    words = await report_words_question(server, server.user(PATIENT_ID))
+    server.user(PATIENT_ID).press(words, button_text="Nothing to add")
+    return await server.next_message(PATIENT_ID, contains=SUMMARY)
 
-    words = await report_words_question(server, patient)
-    patient.press(words, button_text="Nothing to add")
-    skipped = await server.next_message(PATIENT_ID, contains=SUMMARY)
+
+async def test_nothing_to_add_is_stored_as_a_skip_and_typed_words_as_text(bot, fake_bot_api):
+    server = fake_bot_api
+    skipped = await report_with_nothing_to_add(bot)
+    patient = server.user(PATIENT_ID)
     assert "• In the patient's words: (nothing added)" in skipped.text
     patient.press(skipped, button_text=SEND)
     await server.next_message(PATIENT_ID, contains=THANKS)
@@ -487,12 +493,7 @@ async def test_a_report_left_at_its_summary_reaches_staff_once_and_closes_answer
     bot, fake_bot_api
 ):
     server = fake_bot_api
-    server.add_user(ADMIN_ID, "Dana", started=True)
-    add_active_patients(bot, [PATIENT_ID], infusion=False)
-    patient = server.user(PATIENT_ID)
-    words = await report_words_question(server, patient)
-    patient.press(words, button_text="Nothing to add")
-    await server.next_message(PATIENT_ID, contains=SUMMARY)
+    await report_with_nothing_to_add(bot)
     # The report reaches staff at its last answer, not at Send.
     filed = await server.next_message(ADMIN_ID, contains="Problem report (nothing in it alerted)")
     assert "In the patient's words: skipped" in filed.text
