@@ -127,7 +127,8 @@ def _answer(rt: Runtime, question_id: str, stored: str) -> str:
     if question is None:  # a question of an older protocol
         return texts.my_data_answer(question_id, str(value))
     if question.kind is QuestionKind.TEXT:
-        return texts.my_data_answer(question.label, texts.my_data_words(str(value)))
+        words = value if isinstance(value, str) else ""  # None: skipped
+        return texts.my_data_answer(question.label, texts.my_data_words(words))
     return texts.my_data_answer(question.label, describe_answer(question, value))
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot import texts
 from storage import repository as repo
 from storage.models import Alert, AuditEvent, Patient
+from tests.utils.checkins import NONE_OF_THESE, press_answer, send_answers
 from tests.utils.harness import ADMIN_ID
 from tests.utils.patients import add_active_patients
 
@@ -25,8 +26,8 @@ async def answer_baseline(server, user_id: int, pain: str) -> None:
     user = server.user(user_id)
     for contains, button in [(BASELINE[0][0], pain), *BASELINE[1:]]:
         question = await server.next_message(user_id, contains=contains)
-        user.press(question, button_text=button)
-    await server.next_message(user_id, contains="Thank you, your answers are saved")
+        press_answer(user, question, button)
+    await send_answers(server, user)
 
 
 async def send_report_with_words(server, user_id: int, words: str) -> None:
@@ -39,8 +40,8 @@ async def send_report_with_words(server, user_id: int, words: str) -> None:
         if "Nothing to add" in labels:
             user.send_text(words)
             break
-        user.press(question, button_text="No" if "No" in labels else "None of these")
-    await server.next_message(user_id, contains="Thank you")
+        press_answer(user, question, "No" if "No" in labels else NONE_OF_THESE)
+    await send_answers(server, user)
 
 
 async def two_infusions(bot, server) -> None:

@@ -415,6 +415,10 @@ async def test_nothing_to_add_is_stored_as_a_skip_and_typed_words_as_text(bot, f
 
     stored = [a.value for a in bot.all(Answer, Answer.question_id == "report_words")]
     assert stored == ["null", '"my back is stiff"']
+    patient.send_text("/mydata")  # the patient reads the skip as such, never as words
+    mine = await server.next_message(PATIENT_ID, contains="What the clinic holds about you")
+    assert "In the patient's words: (nothing added)" in mine.text
+    assert "In the patient's words: “my back is stiff”" in mine.text
 
 
 # -- 4. races and bad input on the summary -----------------------------------------------------
