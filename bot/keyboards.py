@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from bot import texts
 from bot.core.checkin import NONE_OF_THESE
+from bot.core.parsing import record_number
 from bot.core.protocol import Question
 
 MAX_CALLBACK_BYTES = 64
@@ -80,9 +81,11 @@ class Callback:
         parts = data.split(":")
         try:
             action = Action(parts[0])
-            record_id = _number(parts[1])
+            record_id = record_number(parts[1])
         except (ValueError, IndexError):
             raise BadCallback("unknown action or record") from None
+        if record_id is None:
+            raise BadCallback("not a record's number")
         rest = parts[2:]
         question_id = ""
         if rest and not rest[0].isdigit():

@@ -209,3 +209,16 @@ def _local(day: str, clock: str, tz: ZoneInfo) -> WallClockInstant:
             f"{day} {clock} does not exist in {tz.key}: the clocks went forward an hour that"
             " night. Please check the time and give it as the clock showed it"
         ) from None
+
+
+# Records (patients, check-ins, alerts ...) are numbered by the database's 32-bit integer keys
+# (PostgreSQL's `integer`); a larger number names nothing, and must not reach a query.
+LARGEST_RECORD_NUMBER = 2**31 - 1
+
+
+def record_number(text: str) -> int | None:
+    """A record's number as typed or carried on a button, or None when it cannot be one."""
+    if not text.isdigit() or len(text) > len(str(LARGEST_RECORD_NUMBER)):
+        return None
+    number = int(text)
+    return number if number <= LARGEST_RECORD_NUMBER else None

@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.core import parsing
 from bot.handlers import menus
 from bot.handlers.common import (
     answer_query,
@@ -46,14 +47,14 @@ async def on_acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, role: Role) -> None:
     """/ack <number>: acknowledge an alert by its number, as its button does (group too)."""
     args = context.args or []
-    number = args[0].removeprefix("#") if len(args) == 1 else ""
-    if not number.isdigit() or len(number) > 12:
+    number = parsing.record_number(args[0].removeprefix("#")) if len(args) == 1 else None
+    if number is None:
         reply(rt, update, texts.ACK_USAGE)
         return
     with rt.session() as session:
         user = update.effective_user
         result = alerts.acknowledge(
-            rt, session, rt.clock.now(), user.id, int(number), True, user.first_name
+            rt, session, rt.clock.now(), user.id, number, True, user.first_name
         )
         reply(rt, update, result.reply, session)
 

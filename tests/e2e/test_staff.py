@@ -112,6 +112,8 @@ async def test_alerts_are_numbered_and_ack_takes_the_number_in_the_group(fake_bo
         group.send_text(stranger, f"/ack {alert.id}")
         group.send_text(admin, "/ack 999")
         await server.next_message(GROUP, contains="There is no alert #999")
+        group.send_text(admin, "/ack 99999999999")  # no alert can have it (nor can the database)
+        await server.next_message(GROUP, contains="/ack <alert number>")
         assert bot.all(Alert)[0].acknowledged_at is None  # the stranger changed nothing
         group.send_text(admin, f"/ack #{alert.id}")
         await server.next_message(GROUP, contains="Acknowledged. Thank you.")
