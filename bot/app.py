@@ -39,6 +39,7 @@ TIME_ZONE_BUTTONS = r"^z:"
 MY_DATA_BUTTONS = r"^m:"
 STOP_BUTTONS = r"^q:"
 INFUSION_BUTTONS = r"^i:"
+LANGUAGE_BUTTONS = r"^l:"
 
 
 def build_application(
@@ -90,6 +91,7 @@ def add_handlers(application: Application) -> None:
         "timezone": patient.timezone,
         "mydata": patient.my_data,
         "stop": patient.stop,
+        "language": patient.language,
         "help": staff.help_command,
         "enroll": coordinator.enroll,
         "reinvite": coordinator.reinvite,
@@ -130,6 +132,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(patient.on_stop_button, pattern=STOP_BUTTONS))
     application.add_handler(
         CallbackQueryHandler(coordinator.on_infusion_change, pattern=INFUSION_BUTTONS)
+    )
+    application.add_handler(
+        CallbackQueryHandler(patient.on_language_button, pattern=LANGUAGE_BUTTONS)
     )
     application.add_handler(CallbackQueryHandler(staff.on_stale_button))
     application.add_handler(

@@ -18,11 +18,13 @@ from bot import texts
 from bot.core.checkin import NONE_OF_THESE
 from bot.core.parsing import record_number
 from bot.core.protocol import Question
+from bot.voice import Voice
 
 MAX_CALLBACK_BYTES = 64
 Button = tuple[str, str]  # label, callback data
 Keyboard = list[list[Button]]
 _FIELD = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+TICKED, UNTICKED = "☑", "☐"
 
 
 class Action(StrEnum):
@@ -46,6 +48,7 @@ class Action(StrEnum):
     STOP = "q"  # a patient's /stop, confirmed (1) or not (0): "q:<patient>:<yes>"
     # /infusion_edit and /infusion_cancel: "i:<infusion>:<m|c><start asked about>:<yes>[:<new>]"
     INFUSION = "i"
+    LANGUAGE = "l"  # a patient's language: "l:<patient>:<code>"
 
 
 class BadCallback(ValueError):
@@ -108,8 +111,13 @@ def _button(label: str, callback: Callback) -> Button:
     return (label, callback.encode())
 
 
-def single_answer_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard:
-    """Buttons for a scale (in rows of up to six), a choice (one a row) or yes/no."""
+def single_answer_keyboard(
+    voice: Voice, check_in_id: int, question: Question, can_go_back: bool
+) -> Keyboard:
+    """Buttons for a scale (in rows of up to six), a choice (one a row) or yes/no.
+
+    `question` comes from `voice.protocol`, so that its labels are in the patient's language.
+    """
     choices = [
         _button(c.label, Callback(Action.ANSWER, check_in_id, question.id, i))
         for i, c in enumerate(question.choices)
@@ -120,35 +128,37 @@ def single_answer_keyboard(check_in_id: int, question: Question, can_go_back: bo
         width = 2
     rows = [choices[i : i + width] for i in range(0, len(choices), width)]
     if can_go_back:
-        rows += back_keyboard(check_in_id, question)
+        rows += back_keyboard(voice, check_in_id, question)
     return rows
 
 
-def back_keyboard(check_in_id: int, question: Question) -> Keyboard:
+def back_keyboard(voice: Voice, check_in_id: int, question: Question) -> Keyboard:
     """Only the "change last answer" button (under a free-text question)."""
-    return [[_button(texts.BACK_BUTTON, Callback(Action.BACK, check_in_id, question.id))]]
+    return [[_button(voice.say("back_button"), Callback(Action.BACK, check_in_id, question.id))]]
 
 
-def text_keyboard(check_in_id: int, question: Question, can_go_back: bool) -> Keyboard:
+def text_keyboard(
+    voice: Voice, check_in_id: int, question: Question, can_go_back: bool
+) -> Keyboard:
     """Under a free-text question: skip it ("nothing to add" when it is optional), go back."""
-    skip = texts.SKIP_BUTTON if question.optional else texts.SKIP_QUESTION_BUTTON
+    skip = voice.say("skip_button" if question.optional else "skip_question_button")
     rows = [[_button(skip, Callback(Action.SKIP, check_in_id, question.id))]]
     if can_go_back:
-        rows += back_keyboard(check_in_id, question)
+        rows += back_keyboard(voice, check_in_id, question)
     return rows
 
 
 def multi_keyboard(
-    check_in_id: int, question: Question, ticked: list[str], can_go_back: bool
+    voice: Voice, check_in_id: int, question: Question, ticked: list[str], can_go_back: bool
 ) -> Keyboard:
     """A checklist: one option a row with its tick box, the exclusive "None of these" box
     (its index is one past the last option), then Done."""
     boxes = [(o.value, o.label) for o in question.options]
-    boxes.append((NONE_OF_THESE, texts.NONE_OF_THESE))
+    boxes.append((NONE_OF_THESE, voice.say("none_of_these")))
     rows = [
         [
             _button(
-                f"{texts.TICKED if code in ticked else texts.UNTICKED} {label}",
+                f"{TICKED if code in ticked else UNTICKED} {label}",
                 Callback(Action.TOGGLE, check_in_id, question.id, i, int(code not in ticked)),
             )
         ]
@@ -156,17 +166,23 @@ def multi_keyboard(
     ]
     items = len([code for code in ticked if code != NONE_OF_THESE])
     done = Callback(Action.DONE, check_in_id, question.id)
-    rows.append([_button(texts.done_button(items), done)])
+    label = voice.say("done_ticked", count=items) if items else voice.say("done")
+    rows.append([_button(label, done)])
     if can_go_back:
-        rows += back_keyboard(check_in_id, question)
+        rows += back_keyboard(voice, check_in_id, question)
     return rows
 
 
-def summary_keyboard(check_in_id: int, questions: list[Question]) -> Keyboard:
+def summary_keyboard(voice: Voice, check_in_id: int, questions: list[Question]) -> Keyboard:
     """Send, then one button a row to change each answer shown in the summary."""
-    rows = [[_button(texts.SEND_BUTTON, Callback(Action.SEND, check_in_id))]]
+    rows = [[_button(voice.say("send_button"), Callback(Action.SEND, check_in_id))]]
     rows += [
-        [_button(texts.change_button(q.label), Callback(Action.REVISE, check_in_id, q.id))]
+        [
+            _button(
+                voice.say("change_button", label=q.label),
+                Callback(Action.REVISE, check_in_id, q.id),
+            )
+        ]
         for q in questions
     ]
     return rows
@@ -183,12 +199,19 @@ def severity_keyboard(check_in_id: int, question: Question, item_index: int) -> 
     ]
 
 
-def consent_keyboard(invite_id: int) -> Keyboard:
+def language_keyboard(patient_id: int, names: dict[str, str]) -> Keyboard:
+    """One button per language code, each named in its own language (English, Español)."""
+    return [
+        [_button(name, Callback(Action.LANGUAGE, patient_id, code)) for code, name in names.items()]
+    ]
+
+
+def consent_keyboard(voice: Voice, invite_id: int) -> Keyboard:
     """I agree / No thanks under the consent text."""
     return [
         [
-            _button(texts.CONSENT_YES, Callback(Action.CONSENT, invite_id, index=1)),
-            _button(texts.CONSENT_NO, Callback(Action.CONSENT, invite_id, index=0)),
+            _button(voice.say("consent_yes"), Callback(Action.CONSENT, invite_id, index=1)),
+            _button(voice.say("consent_no"), Callback(Action.CONSENT, invite_id, index=0)),
         ]
     ]
 
@@ -256,12 +279,12 @@ def my_data_pager(patient_id: int, page: int, pages: int) -> Keyboard | None:
     return [row] if row else None
 
 
-def stop_keyboard(patient_id: int) -> Keyboard:
+def stop_keyboard(voice: Voice, patient_id: int) -> Keyboard:
     """Yes, stop / No, keep going under a patient's /stop question."""
     return [
         [
-            _button(texts.STOP_YES, Callback(Action.STOP, patient_id, index=1)),
-            _button(texts.STOP_NO, Callback(Action.STOP, patient_id, index=0)),
+            _button(voice.say("stop_yes"), Callback(Action.STOP, patient_id, index=1)),
+            _button(voice.say("stop_no"), Callback(Action.STOP, patient_id, index=0)),
         ]
     ]
 

@@ -6,17 +6,19 @@ Who may run a command is checked by its handler on every call; the menu only sho
 from __future__ import annotations
 
 from bot.roles import Role
+from bot.voice import Voice
 
 Menu = tuple[tuple[str, str], ...]
 
-PATIENT_MENU: Menu = (
-    ("next", "What is open now, and my next check-in"),
-    ("report", "Tell the clinic about a problem now"),
-    ("timezone", "The time zone my check-ins follow"),
-    ("mydata", "What the clinic holds about me"),
-    ("stop", "Stop the check-ins (/start starts them again)"),
-    ("help", "What I can do"),
-)
+# Described in the patient's language by bot/locales "menu_<name>".
+PATIENT_COMMANDS = ("next", "report", "timezone", "mydata", "stop", "language", "help")
+
+
+def patient_menu(voice: Voice) -> Menu:
+    """The patients' menu in one language."""
+    return tuple((name, voice.say(f"menu_{name}")) for name in PATIENT_COMMANDS)
+
+
 CLINICIAN_MENU: Menu = (
     ("alerts", "Open alerts, oldest first"),
     ("patients", "Every patient: status, last answer, adherence"),
@@ -25,7 +27,7 @@ CLINICIAN_MENU: Menu = (
     ("help", "Your commands"),
 )
 COORDINATOR_MENU: Menu = (
-    ("enroll", "Enrol a patient: /enroll <ref> [name]"),
+    ("enroll", "Enrol a patient: /enroll <ref> [name] [lang=es]"),
     ("reinvite", "A new invite link: /reinvite <ref>"),
     ("infusion", "Record an infusion: /infusion <ref> [time] [dose]"),
     ("infusion_edit", "Move the latest infusion: /infusion_edit <ref> <time>"),

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.protocol import Protocol
+from bot.voice import Voice, voice
 from storage import repository as repo
 from storage.db import session_scope
 from storage.repository import OUTBOX_TOUCHED
@@ -51,6 +52,10 @@ class Runtime:
     # Set by the running bot (bot.delivery.lifecycle): wake the sender or the dispatcher now.
     wake_sender: Callable[[set[int]], None] = field(default=_ignore)
     wake_dispatcher: Callable[[], None] = field(default=_nothing)
+
+    def voice(self, language: str | None) -> Voice:
+        """What a patient reads, in their language (None: the protocol's default)."""
+        return voice(self.protocol, language)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

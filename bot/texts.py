@@ -1,105 +1,15 @@
-"""Every user-facing sentence that is not clinical wording (that lives in the protocol)."""
+"""Staff-facing sentences (English). What patients read is in bot/locales, in their language;
+clinical wording is in the protocol."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-
-def stranger(user_id: int) -> str:
-    """The answer to anyone the bot does not know, with their id for the clinic's operator."""
-    return (
-        "Hello. This bot is for patients of the clinic. "
-        "If you are a patient, please ask your clinic for an invite link.\n"
-        f"If you work at the clinic, give them this id to be added as staff: {user_id}"
-    )
-
-
-STAFF_ONLY = "That command is for clinic staff."
 NOT_YOUR_ROLE = "Your role does not include that command. /help lists yours."
 PRIVATE_ONLY = "Please use this command in a private chat with me."
-NOT_ACTIVE_PATIENT = "Your follow-up is not active at the moment. Please contact your clinic."
-EDITS_IGNORED = "I don't read edited messages. Please send your answer as a new message."
-UNKNOWN_COMMAND_PATIENT = "I don't know that command. /help lists what you can do."
-NOT_UNDERSTOOD_PATIENT = (
-    "I can't read that here. Please use the buttons under the question, "
-    "or send /report if something is wrong."
-)
-NOTHING_OPEN_PATIENT = (
-    "You're enrolled with the clinic, and there is no check-in waiting for you right now. "
-    "/next shows when the next one is, and /report is there if something is wrong."
-)
-CONTINUE_CHECK_IN = "To go on with your check-in, answer the question below:"
-
-# Invites and consent
-INVITE_UNKNOWN = "This invite link is not valid. Please ask your clinic for a new one."
-INVITE_USED = "This invite link has already been used. Please ask your clinic for a new one."
-INVITE_EXPIRED = "This invite link has expired. Please ask your clinic for a new one."
-ALREADY_LINKED = "You are already enrolled with the clinic; there is nothing more to do."
-STAFF_CANNOT_ENROL = "You are clinic staff, so you cannot join as a patient with this account."
-CONSENT_YES = "I agree"
-CONSENT_NO = "No thanks"
-CONSENT_DECLINED = (
-    "No problem: you are not enrolled and I will not send you anything. "
-    "If you change your mind, open the invite link again."
-)
-CONSENT_BUTTON_STALE = "This invite is no longer open."
-
-
-def consent_given(next_step: str) -> str:
-    """The patient has agreed."""
-    return f"Thank you, you're all set. {next_step}"
-
-
-CONSENT_NEXT = "Your clinic will record your infusion here, and I will check in with you after it."
-
-# Check-ins
-BACK_BUTTON = "↩ Change last answer"
-TICKED, UNTICKED = "☑", "☐"
-STALE_BUTTON = "This question is closed or was already answered."
-FOREIGN_BUTTON = "This button is not for you."
-CHECK_IN_CLOSED = "This check-in has closed. Thank you."
-ANSWER_SAVED = "Saved."
-GOING_BACK = "↩ Going back to the previous question."
-TEXT_TOO_LONG = "That answer is too long; please keep it under {limit} characters."
-EXPECTING_TEXT = "Please type your answer as a message."
-SKIP_BUTTON = "Nothing to add"
-SKIPPED = "(nothing added)"
-
-
-def done_button(ticked: int) -> str:
-    """Done, with how many items are ticked."""
-    return f"Done ({ticked} ticked)" if ticked else "Done"
-
-
-# -- Reviewing answers: summary before sending, "None of these", skipping free text -------
-
-NONE_OF_THESE = "None of these"
-NOTHING_TICKED = 'Please tick what applies, or tick "None of these", then tap Done.'
-SKIP_QUESTION_BUTTON = "Skip this question"
-SEND_BUTTON = "✅ Send"
-SUMMARY_CLOSED = "These answers were already sent, or the check-in has closed."
-SUMMARY_OUT_OF_DATE = "These buttons are out of date: please use the newest message."
+# Reviewing answers: the summary's words are in bot/locales; this is the same in every language.
 SUMMARY_ANSWER_MAX = 80  # characters of a typed answer shown in the summary
-
-
-def change_button(question_label: str) -> str:
-    """The summary's button that asks one question again."""
-    return f"Change: {question_label}"
-
-
-def summary_message(title: str, lines: list[tuple[str, str]]) -> str:
-    """The end of a check-in: every answer, to send or change."""
-    answers = "\n".join(f"• {label}: {answer}" for label, answer in lines)
-    return (
-        f"{title} · your answers\n\n{answers}\n\n"
-        "Your answers are saved. Tap Send to finish, or tap one to change it."
-    )
-
-
-def summary_sent(summary: str) -> str:
-    """The summary after Send (its buttons removed)."""
-    return f"{summary}\n\n✓ Sent"
 
 
 def summary_answer(answer: str) -> str:
@@ -109,55 +19,18 @@ def summary_answer(answer: str) -> str:
     return answer[: SUMMARY_ANSWER_MAX - 1].rstrip() + "…"
 
 
-def changing(question_label: str) -> str:
-    """The summary once the patient chose an answer to change."""
-    return f"✏️ Changing your answer: {question_label}"
-
-
-CONTINUE_SUMMARY = "Your check-in is waiting to be sent:"
-SKIPPED_ANSWER = "(skipped)"
-
-
-def question_message(title: str, position: int, total: int, question_text: str) -> str:
-    """A question as the patient sees it."""
-    return f"{title} · question {position} of {total}\n\n{question_text}"
-
-
-def severity_message(item_label: str) -> str:
-    """The follow-up asking how severe a ticked item is."""
-    return f"How severe is it: {item_label}?"
-
-
-def answered(question_text: str, answer: str) -> str:
-    """A question message after it was answered (its buttons removed)."""
-    return f"{question_text}\n\n✓ Your answer: {answer}"
-
-
-def reminder(title: str) -> str:
-    """Sent when a check-in is still unanswered at its reminder time."""
-    return f"Reminder: your {title} is waiting. It only takes a minute."
-
-
-def check_in_done(next_due: datetime | None, tz: ZoneInfo) -> str:
-    """Thank-you at the end of a check-in, with when the next one comes on the patient's clock."""
-    return f"Thank you, your answers are saved. {next_check_in(next_due, tz)}"
-
-
 def format_time(moment: datetime, tz: ZoneInfo) -> str:
     """A moment on the reader's clock: "Tue 24 Nov 14:05"."""
     return moment.astimezone(tz).strftime("%a %d %b %H:%M")
 
 
-def with_footer(text: str, footer: str) -> str:
-    """Every patient message ends with the protocol's safety footer."""
-    return f"{text}\n\n{footer}"
-
-
 # Staff
 ENROLL_USAGE = (
-    "Usage: /enroll <ref> [display name] [tz=Europe/Madrid]\n"
+    "Usage: /enroll <ref> [display name] [tz=Europe/Madrid] [lang=<code>]\n"
     "<ref> is the clinic reference (letters, digits, . _ -, up to 32).\n"
     "tz= is the patient's time zone when it is not the clinic's (a city works too: tz=Madrid).\n"
+    "lang=es writes to the patient in Spanish from the invite on (default: their Telegram"
+    " app's language).\n"
     "/reinvite <ref> replaces a link that was lost (the old one stops working)."
 )
 INFUSION_USAGE = (
@@ -168,6 +41,9 @@ INFUSION_USAGE = (
 )
 UNKNOWN_PATIENT = "No patient with reference {ref}."
 PATIENT_NOT_ACTIVE = "{ref} has not joined yet (or is not active), so no check-ins can be sent."
+STAFF_CANNOT_ENROL = "You are clinic staff, so you cannot join as a patient with this account."
+STALE_BUTTON = "This question is closed or was already answered."
+FOREIGN_BUTTON = "This button is not for you."  # a staff button pressed by someone else
 ALREADY_ENROLLED = "{ref} is already enrolled and linked to Telegram."
 UNKNOWN_COMMAND_STAFF = "I don't know that command. /help lists yours."
 ACKNOWLEDGE_BUTTON = "Acknowledge"
@@ -441,15 +317,6 @@ def staff_name_ambiguous(who: str) -> str:
     return f"Several staff members are called {who[:40]!r}; use their Telegram id from /staff."
 
 
-HELP_PATIENT = (
-    "I check in with you after each infusion. Answer with the buttons under each question.\n"
-    "/next - what is open now, and when your next check-in is\n"
-    "/report - tell the clinic about a problem now\n"
-    "/timezone - the time zone I use for you (tell me when you travel)\n"
-    "/mydata - what the clinic holds about you\n"
-    "/stop - stop the check-ins (send /start to start them again)\n"
-    "/help - this message"
-)
 HELP_CLINICIAN = (
     "Alerts arrive here or in the staff group; tap Acknowledge when you take one on.\n"
     "/alerts - open alerts · /patients - everyone · /patient <ref> - one patient\n"
@@ -459,8 +326,8 @@ HELP_CLINICIAN = (
     "/help - this message"
 )
 HELP_COORDINATOR = (
-    "/enroll <ref> [display name] [tz=Europe/Madrid] - enrol a patient and get their invite"
-    " link (tz=: their time zone, when not the clinic's)\n"
+    "/enroll <ref> [display name] [tz=Europe/Madrid] [lang=es] - enrol a patient and get"
+    " their invite link (tz=: their time zone, when not the clinic's; lang=: their language)\n"
     "/reinvite <ref> - a new link for a patient who has not joined (the old one stops)\n"
     "/infusion <ref> [start time] [dose] [pain=N] - record an infusion and schedule its"
     " check-ins (record it before the start, or give the clinic's baseline pain=N)\n"
@@ -520,12 +387,6 @@ def infusion_already_recorded(ref: str, started: datetime, tz: ZoneInfo) -> str:
     )
 
 
-SLOW_DOWN = (
-    "You are sending messages very fast, so I will not answer each one for a moment. "
-    "Everything you send is kept. If you feel very unwell, call emergency services now."
-)
-
-
 def unreachable_patients(description: str, refs: list[str]) -> str:
     """Several "patient unreachable" notices in one staff message."""
     lines = [f"{SEVERITY_HEADINGS['review']}: {description} — {len(refs)} patients"]
@@ -551,14 +412,6 @@ CHANGED = {
     "resume": "{ref} is active again.",
     "discharge": "{ref} is discharged.",
 }
-PATIENT_TOLD = {
-    "pause": "Your clinic has paused your check-ins{until}. If something is wrong, you can"
-    " still write to the clinic team here.",
-    "resume": "Your check-ins have started again. Thank you.",
-    "discharge": "Your follow-up with {clinic} has ended, so I will not send you more"
-    " check-ins. Thank you for answering them. If you have a problem, please contact the"
-    " clinic directly.",
-}
 
 
 def confirm_change(change: str, ref: str, until: datetime | None, tz: ZoneInfo) -> str:
@@ -575,12 +428,6 @@ def cannot_change(change: str, ref: str, status: str) -> str:
 def changed(change: str, ref: str) -> str:
     """The answer once a change is made."""
     return CHANGED[change].format(ref=ref)
-
-
-def patient_told_of_change(change: str, until: datetime | None, tz: ZoneInfo, clinic: str) -> str:
-    """What the patient reads about a pause, a resume or a discharge."""
-    end = f" until {format_time(until, tz)}" if until else ""
-    return PATIENT_TOLD[change].format(until=end, clinic=clinic)
 
 
 # Staff views
@@ -728,85 +575,12 @@ def audit_trail(ref: str | None, lines: list[str]) -> str:
     return "\n".join([f"{heading}, newest first ({len(lines)}):", *lines])
 
 
-# Time zones and /next (issue 9): the patient's clock, what is open, what comes next
-
-
-def day_and_time(moment: datetime, tz: ZoneInfo) -> str:
-    """A moment on the patient's clock: "Thursday 26 Nov at 14:00".
-
-    In the hour that comes twice when the clocks go back, the zone's abbreviation says which.
-    """
-    local = moment.astimezone(tz)
-    other = local.replace(fold=1 - local.fold)
-    repeated = f" {local:%Z}" if other.utcoffset() != local.utcoffset() else ""
-    return f"{local:%A} {local.day} {local:%b} at {local:%H:%M}{repeated}"
-
-
-def next_check_in(next_due: datetime | None, tz: ZoneInfo) -> str:
-    """When the patient's next check-in comes, or that none is planned."""
-    if next_due is None:
-        return "There is no further check-in planned for now."
-    return f"Your next check-in is on {day_and_time(next_due, tz)}."
-
-
-def nothing_open(next_due: datetime | None, tz: ZoneInfo) -> str:
-    """/next with no check-in open."""
-    if next_due is None:
-        return (
-            "Nothing is waiting for you right now, and no more check-ins are planned. "
-            "If something is wrong, send /report and I will ask you about it."
-        )
-    return f"Nothing is waiting for you right now. {next_check_in(next_due, tz)}"
-
-
-def still_open(title: str, next_due: datetime | None, tz: ZoneInfo) -> str:
-    """/next with a check-in open: shown above its question, where the patient left off."""
-    after = f"After it, the next one is on {day_and_time(next_due, tz)}. " if next_due else ""
-    return f"Still open: {title}. {after}Here is where you left off:"
-
-
-def zone_offer(place: str, zone: str, now: datetime, tz: ZoneInfo, quiet: str | None) -> str:
-    """/timezone: the patient's zone now, and how to change it."""
-    keep_quiet = f", and I keep quiet from {quiet}" if quiet else ""
-    return (
-        f"I use {place} time for you ({zone}): it is {day_and_time(now, tz)} there now. "
-        f"Check-ins come by this clock{keep_quiet}.\n\n"
-        "Somewhere else? Tap your place below, or type /timezone and your city, "
-        "for example /timezone New York."
-    )
+# Time zones (issue 9)
 
 
 def zone_button(place: str, now: datetime, tz: ZoneInfo, current: bool) -> str:
-    """One place under /timezone, with its time now."""
+    """One place under /timezone, with its time now (no words: the same in every language)."""
     return f"{'✓ ' if current else ''}{place} · {now.astimezone(tz):%H:%M}"
-
-
-def zone_changed(
-    place: str, zone: str, now: datetime, tz: ZoneInfo, next_due: datetime | None
-) -> str:
-    """The patient's zone is set: the time there now and their next check-in on that clock."""
-    return (
-        f"Done: I now use {place} time for you ({zone}). "
-        f"It is {day_and_time(now, tz)} there now. {next_check_in(next_due, tz)}"
-    )
-
-
-def zone_not_found(typed: str, candidates: tuple[str, ...]) -> str:
-    """/timezone with a place that fits no zone, or several: nothing changed."""
-    if candidates:
-        listed = "\n".join(f"/timezone {zone}" for zone in candidates)
-        return (
-            f"“{typed[:40]}” fits more than one place. Please send one of these:\n"
-            f"{listed}\nNothing was changed."
-        )
-    return (
-        f"I couldn't find a time zone for “{typed[:40]}”. Please type /timezone and a big city "
-        "near you, for example /timezone Madrid, or a zone name such as "
-        "/timezone Europe/Madrid. Nothing was changed."
-    )
-
-
-ZONE_BUTTON_STALE = "These places are no longer offered. Please send /timezone again."
 
 
 def patient_zone_set(zone: str) -> str:
@@ -823,128 +597,11 @@ def start_repeated(started: datetime, tz: ZoneInfo) -> str:
     )
 
 
-# My data (/mydata): what the clinic holds about the patient, in plain words.
+# My data (/mydata): the words are in bot/locales; these are the same in every language.
 MY_DATA_BUTTONS = ("◀", "▶")
 MY_DATA_PAGE_LIMIT = 3500  # well under Telegram's 4,096 characters, heading and footer included
-MY_DATA_NOTHING = "nothing yet"
-MY_DATA_FOREIGN_PAGE = "These pages belong to someone else."
-MY_DATA_STALE_PAGE = "Your data has changed since this page was made. Send /mydata to see it again."
-MY_DATA_CONSENT_MISSING = "Consent: not recorded"
-MY_DATA_NO_ANSWERS = "Your answers: none yet"
-MY_DATA_ALERTS_HEADING = "Alerts raised about you (the clinic team saw these):"
-MY_DATA_NO_ALERTS = "Alerts raised about you: none"
-
-
-def my_data_page(page: int, pages: int, lines: list[str]) -> str:
-    """One page of /mydata: a heading with its number, then its lines."""
-    heading = "What the clinic holds about you"
-    if pages > 1:
-        heading += f" · page {page + 1} of {pages}"
-    return "\n".join([heading, "", *lines])
-
-
-def my_data_identity(ref: str, display_name: str | None, zone: str) -> list[str]:
-    """Who the clinic knows the patient as."""
-    lines = [f"Your reference: {ref}"]
-    if display_name:
-        lines.append(f"Your name here: {display_name}")
-    lines.append(f"Times below are in your time zone ({zone}).")
-    return lines
-
-
-def my_data_consent(at: datetime, version: str | None, tz: ZoneInfo) -> str:
-    """When the patient agreed, and to which version of the text."""
-    which = f" (consent text version {version})" if version else ""
-    return f"Consent: you agreed on {format_time(at, tz)}{which}"
-
-
-def my_data_infusions(count: int) -> str:
-    """Heading of the infusions part."""
-    return f"Your infusions: {count}" if count else f"Your infusions: {MY_DATA_NOTHING}"
-
-
-def my_data_infusion(number: int, started: datetime, dose: str | None, tz: ZoneInfo) -> str:
-    """One infusion: its number, date and dose if recorded."""
-    given = f", dose {dose}" if dose else ""
-    return f"Infusion {number}: {format_time(started, tz)}{given}"
-
-
-def my_data_infusion_step(number: int, title: str) -> str:
-    """Which check-in of which infusion."""
-    return f"Infusion {number}, {title}"
-
-
-def my_data_check_in(title: str, at: datetime, tz: ZoneInfo) -> str:
-    """The heading of one check-in's answers."""
-    return f"{title} ({format_time(at, tz)}):"
-
-
-def my_data_answer(label: str, answer: str) -> str:
-    """One answer under its check-in."""
-    return f"  {label}: {answer}"
-
-
-def my_data_words(words: str) -> str:
-    """Free text as the patient wrote it, quoted."""
-    return f"“{words}”" if words else SKIPPED
-
-
-def my_data_alert(at: datetime, severity: str, tz: ZoneInfo) -> str:
-    """One alert: when, and how serious (never the rule or staff notes)."""
-    return f"  {format_time(at, tz)} · {severity}"
-
 
 # -- Stop and rejoin, blocking, enrolment edges, infusion changes (issue 9) --------------
-
-STOP_QUESTION = (
-    "Do you want to stop your check-ins? I will not send you any more questions. "
-    "You can come back at any time by sending /start."
-)
-STOP_YES, STOP_NO = "Yes, stop", "No, keep going"
-STOP_KEPT = "Good: your check-ins go on as before."
-STOP_DONE = "Stopped."
-STOPPED_PATIENT = (
-    "Your check-ins have stopped; I will not send you any more questions. "
-    "If you want to start again, send /start. You can still write to the clinic team here."
-)
-ALREADY_STOPPED_PATIENT = "Your check-ins are already stopped. Send /start to start them again."
-CANNOT_STOP_PATIENT = "There are no check-ins to stop. If you need help, please contact the clinic."
-PAUSED_BY_CLINIC_PATIENT = (
-    "Your clinic has paused your check-ins for now; they will tell you when they start again. "
-    "You can still write to the clinic team here."
-)
-FOLLOW_UP_ENDED_PATIENT = (
-    "Your follow-up with the clinic has ended, so I will not send you check-ins. "
-    "If you have a problem, please contact the clinic directly."
-)
-
-
-def ordinal(number: int) -> str:
-    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
-    if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
-
-
-def rejoined(next_due: datetime | None, tz: ZoneInfo) -> str:
-    """/start from a patient who had stopped."""
-    return f"Welcome back: your check-ins have started again. {next_check_in(next_due, tz)}"
-
-
-def infusion_moved_for_patient(number: int, next_due: datetime | None, tz: ZoneInfo) -> str:
-    """The patient's check-ins moved with their infusion's corrected start time."""
-    return (
-        f"Your clinic corrected the time of your {ordinal(number)} infusion, so your "
-        f"check-ins have moved. {next_check_in(next_due, tz)}"
-    )
-
-
-def infusion_cancelled_for_patient(number: int) -> str:
-    """The check-ins of an infusion the clinic cancelled will not come."""
-    return (
-        f"Your clinic cancelled the check-ins of your {ordinal(number)} infusion, so I will "
-        "not send them. If something is wrong, you can still write to the clinic team here."
-    )
 
 
 def patient_stopped(ref: str, cancelled: int) -> str:

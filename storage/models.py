@@ -119,6 +119,9 @@ class Patient(SQLModel, table=True):
     telegram_user_id: int | None = _telegram_id(nullable=True, index=True, unique=True)
     chat_id: int | None = _telegram_id(nullable=True)
     timezone: str = Field(default="UTC", max_length=64)
+    # A protocol language code, set by the coordinator, the patient (/language) or guessed
+    # from Telegram at consent; None: the protocol's first language.
+    language: str | None = Field(default=None, max_length=8)
     status: PatientStatus = _status(PatientStatus.INVITED)
     consent_at: datetime | None = _at()
     consent_version: str | None = None

@@ -95,12 +95,14 @@ def create_patient(
     timezone: str,
     enrolled_by: int,
     now: datetime,
+    language: str | None = None,
 ) -> Patient:
     """A new patient waiting for their invite to be used."""
     patient = Patient(
         clinic_ref=clinic_ref,
         display_name=display_name,
         timezone=timezone,
+        language=language,
         enrolled_by=enrolled_by,
         created_at=now,
     )

@@ -184,7 +184,7 @@ def describe_answer(question: Question, value: AnswerValue) -> str:
         return "skipped"
     if isinstance(value, dict):
         if not value:
-            return "none"
+            return question.nothing_ticked
         parts = []
         for item, severity in value.items():
             option = question.option(item)

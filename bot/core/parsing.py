@@ -79,9 +79,19 @@ def options(
     return rest, found
 
 
+def language(code: str, languages: tuple[str, ...]) -> str:
+    """One of the protocol's language codes."""
+    if code not in languages:
+        raise ParseError(
+            f"{code[:20]!r} is not a language of the protocol ({', '.join(languages)})"
+        )
+    return code
+
+
 # One line per /enroll option: its key, and what reads its value (a ParseError says why not).
 ENROLL_OPTIONS: dict[str, Callable[[str], Any]] = {
     "tz": time_zone,
+    "lang": str.lower,  # checked against the protocol's languages by the handler
 }
 
 
@@ -92,10 +102,11 @@ class EnrollArgs:
     ref: str
     name: str | None
     tz: ZoneInfo | None = None
+    lang: str | None = None
 
 
 def enroll_args(args: list[str]) -> EnrollArgs | None:
-    """Parse `<ref> [display name] [tz=Europe/Madrid]`; None when the reference is missing."""
+    """Parse `<ref> [display name] [tz=Europe/Madrid] [lang=es]`; None without a reference."""
     words, found = options(args, ENROLL_OPTIONS)
     if not words:
         return None

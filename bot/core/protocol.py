@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bot import locales
 from bot.core.durations import Duration, DurationError
 
 DEFAULT_PROTOCOL_PATH = Path(__file__).resolve().parent.parent / "default_protocol.toml"
@@ -125,6 +126,8 @@ class Question:
     ask_if: AskIf | None = None
     max_length: int = 1000
     optional: bool = False  # a free-text question the patient may skip
+    yes_no: tuple[str, str] = ("Yes", "No")  # the button labels, in the protocol's language
+    nothing_ticked: str = "none"  # a checklist answered with nothing ticked, in words
 
     def option(self, value: str) -> Option | None:
         """The option with this code, if any."""
@@ -140,7 +143,7 @@ class Question:
         if self.kind is QuestionKind.SCALE:
             return tuple(Option(str(n), str(n)) for n in range(self.min, self.max + 1))
         if self.kind is QuestionKind.YES_NO:
-            return (Option(YES, "Yes"), Option(NO, "No"))
+            return (Option(YES, self.yes_no[0]), Option(NO, self.yes_no[1]))
         return self.options
 
 
@@ -303,6 +306,14 @@ class Protocol:
     safety_part: tuple[str, ...] = ()
     baseline_until: Duration = field(default_factory=lambda: Duration(seconds=30 * 60))
     source: str = field(default="", compare=False)
+    language: str = locales.DEFAULT_LANGUAGE  # of every patient-facing text in this copy
+    languages: tuple[str, ...] = (locales.DEFAULT_LANGUAGE,)  # the first is the default
+    # The same protocol in each of its languages, this one included.
+    translations: Mapping[str, Protocol] = field(default_factory=dict, compare=False, repr=False)
+
+    def in_language(self, language: str | None) -> Protocol:
+        """This protocol with the patient-facing texts of `language` (default: the first)."""
+        return self.translations.get(language) or self.translations.get(self.languages[0], self)
 
     def step(self, step_id: str) -> Step:
         """The step with this id (the ad-hoc report included)."""
@@ -341,7 +352,10 @@ class Protocol:
 
 
 def load_protocol(path: str | Path = DEFAULT_PROTOCOL_PATH) -> Protocol:
-    """Read and validate a protocol file; raise ProtocolError on any problem."""
+    """Read and validate a protocol file; raise ProtocolError on any problem.
+
+    Returns the protocol in its first (default) language; `in_language` gives the others.
+    """
     source = str(path)
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -351,14 +365,44 @@ def load_protocol(path: str | Path = DEFAULT_PROTOCOL_PATH) -> Protocol:
         raise ProtocolError(source, "(file)", f"not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProtocolError(source, "(file)", f"cannot be read: {exc}") from None
-    return _ProtocolReader(source).read(raw)
+    languages = _ProtocolReader(source).read_languages(raw)
+    translations = {
+        language: _ProtocolReader(source, languages, language).read(raw) for language in languages
+    }
+    first = translations[languages[0]]
+    for protocol in translations.values():
+        _same_placeholders(source, first, protocol)
+        protocol.translations.update(translations)
+    return first
+
+
+def _same_placeholders(source: str, first: Protocol, translation: Protocol) -> None:
+    """Every text fills in the same values in each language (checked once each is valid)."""
+    for name, text in translation.texts.items():
+        wanted = locales.placeholders(first.texts[name])
+        if locales.placeholders(text) != wanted:
+            listed = ", ".join(f"{{{p}}}" for p in sorted(wanted)) or "none"
+            raise ProtocolError(
+                source,
+                f"texts.{name}.{translation.language}",
+                f"must use the placeholders {first.language} uses: {listed}",
+            )
 
 
 class _ProtocolReader:
-    """Turns parsed TOML into a Protocol, keeping the key path for error messages."""
+    """Turns parsed TOML into a Protocol in one language, keeping the key path for errors.
 
-    def __init__(self, source: str) -> None:
+    Every pass checks that each patient-facing text has all the protocol's languages.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        languages: tuple[str, ...] = (locales.DEFAULT_LANGUAGE,),
+        language: str = locales.DEFAULT_LANGUAGE,
+    ) -> None:
         self.source = source
+        self.languages, self.language = languages, language
 
     def fail(self, key: str, problem: str) -> ProtocolError:
         return ProtocolError(self.source, key, problem)
@@ -381,6 +425,74 @@ class _ProtocolReader:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise self.fail(f"{key}.{name}" if key else name, f"must be {_kind_name(kind)}")
         return value
+
+    def localized(
+        self,
+        table: dict,
+        name: str,
+        key: str,
+        default: Any = ...,
+        allowed: tuple[str, ...] | None = None,
+    ) -> str:
+        """A patient-facing text in this pass's language: `{ en = "...", es = "..." }`.
+
+        A plain string is allowed when the protocol has one language. A text with
+        placeholders may use only the `allowed` ones (see also `same_placeholders`).
+        """
+        where = f"{key}.{name}" if key else name
+        if name not in table and default is not ...:
+            return default
+        value = table.get(name)
+        if isinstance(value, str) and len(self.languages) == 1:
+            value = {self.languages[0]: value}
+        if not isinstance(value, dict):
+            wanted = ", ".join(f'{language} = "..."' for language in self.languages)
+            problem = "is required" if value is None else "needs a text in each language"
+            raise self.fail(where, f"{problem}: {{ {wanted} }}")
+        self.unknown_keys(value, set(self.languages), where)
+        for language in self.languages:
+            if language not in value:
+                raise self.fail(
+                    f"{where}.{language}",
+                    f"is missing: every patient-facing text needs {', '.join(self.languages)}",
+                )
+            self.text(value, language, where)
+            if allowed is not None:
+                where_in = self.in_language(where, language)
+                self.check_placeholders(value[language], allowed, where_in)
+        return value[self.language]
+
+    def check_placeholders(self, text: str, allowed: tuple[str, ...], key: str) -> None:
+        try:
+            string.Formatter().vformat(text, (), {p: "" for p in allowed})
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join(f"{{{name}}}" for name in allowed) or "none"
+            raise self.fail(key, f"bad placeholder {exc}; use only: {names}") from None
+
+    def in_language(self, key: str, language: str | None = None) -> str:
+        """A key path naming a language (this pass's), when the protocol has several."""
+        return f"{key}.{language or self.language}" if len(self.languages) > 1 else key
+
+    def read_languages(self, raw: dict[str, Any]) -> tuple[str, ...]:
+        meta = raw.get("protocol")  # not a table: read() says so
+        default = [locales.DEFAULT_LANGUAGE]
+        languages = (
+            self.get(meta, "languages", "protocol", list, default)
+            if isinstance(meta, dict)
+            else default
+        )
+        if not languages or len(set(languages)) != len(languages):
+            raise self.fail("protocol.languages", 'must list each language once, e.g. ["en"]')
+        for index, language in enumerate(languages):
+            if language not in locales.CATALOGS:
+                raise self.fail(
+                    f"protocol.languages[{index}]",
+                    f"{language!r} has no bot texts (bot/locales has"
+                    f" {', '.join(sorted(locales.CATALOGS))})",
+                )
+            for text_key, problem in locales.catalog_problems(language)[:1]:
+                raise ProtocolError(locales.catalog_file(language), text_key, problem)
+        return tuple(languages)
 
     def text(self, table: dict, name: str, key: str, default: Any = ...) -> str:
         value = self.get(table, name, key, str, default)
@@ -458,6 +570,8 @@ class _ProtocolReader:
             office_days=self.read_days(office),
             office_start=self.clock_time(office, "start", "office_hours"),
             office_end=self.clock_time(office, "end", "office_hours"),
+            language=self.language,
+            languages=self.languages,
             safety_part=self.question_ids(follow_up, "safety_part", "follow_up", questions),
             baseline_until=self.duration(follow_up, "baseline_until", "follow_up", required=False)
             or Duration(seconds=30 * 60),
@@ -530,7 +644,7 @@ class _ProtocolReader:
                 for line in lines
             ):
                 raise self.fail(
-                    f"texts.{key}",
+                    self.in_language(f"texts.{key}"),
                     "needs a line with {emergency_number} and no other contact, so that the "
                     "patient always has a number to call",
                 )
@@ -543,21 +657,14 @@ class _ProtocolReader:
             raise self.fail(f"{key}.{name}", f'{raw!r} is not a time like "22:00"') from None
 
     def read_texts(self, raw: Any) -> dict[str, str]:
-        texts = self.table(raw, "texts")
-        for name in REQUIRED_TEXTS:
-            self.text(texts, name, "texts")
-        for name, value in texts.items():
-            if not isinstance(value, str):
-                raise self.fail(f"texts.{name}", "must be text")
-            allowed = (*_PLACEHOLDERS, *_EXTRA_PLACEHOLDERS.get(name, ()))
-            try:
-                string.Formatter().vformat(value, (), {p: "" for p in allowed})
-            except (KeyError, IndexError, ValueError) as exc:
-                raise self.fail(
-                    f"texts.{name}",
-                    f"bad placeholder {exc}; use only {{{'}, {'.join(allowed)}}}",
-                ) from None
-        return dict(texts)
+        table = self.table(raw, "texts")
+        names = [*REQUIRED_TEXTS, *(name for name in table if name not in REQUIRED_TEXTS)]
+        return {
+            name: self.localized(
+                table, name, "texts", allowed=(*_PLACEHOLDERS, *_EXTRA_PLACEHOLDERS.get(name, ()))
+            )
+            for name in names
+        }
 
     def read_options(self, raw: Any, key: str) -> tuple[Option, ...]:
         if not isinstance(raw, list) or not raw:
@@ -572,10 +679,10 @@ class _ProtocolReader:
                 value = str(value)
             if not isinstance(value, str) or not _CODE.match(value):
                 raise self.fail(f"{where}.value", "must be a short code of letters, digits, _")
-            label = self.text(item, "label", where)
+            label = self.localized(item, "label", where)
             if len(label) > MAX_BUTTON_LABEL:
                 raise self.fail(
-                    f"{where}.label",
+                    self.in_language(f"{where}.label"),
                     f"is a button: at most {MAX_BUTTON_LABEL} characters (has {len(label)});"
                     " put the full wording in the question text",
                 )
@@ -612,8 +719,8 @@ class _ProtocolReader:
         question = Question(
             id=qid,
             kind=kind,
-            label=self.text(body, "label", key),
-            text=self.text(body, "text", key),
+            label=self.localized(body, "label", key),
+            text=self.localized(body, "text", key),
             min=self.get(body, "min", key, int, 0),
             max=self.get(body, "max", key, int, 10),
             options=self.read_options(body["options"], f"{key}.options")
@@ -625,6 +732,8 @@ class _ProtocolReader:
             ask_if=self.read_ask_if(body["ask_if"], f"{key}.ask_if") if "ask_if" in body else None,
             max_length=self.get(body, "max_length", key, int, 1000),
             optional=self.get(body, "optional", key, bool, False),
+            yes_no=(locales.say(self.language, "yes"), locales.say(self.language, "no")),
+            nothing_ticked=locales.say(self.language, "nothing_ticked"),
         )
         self.check_question_shape(question, body, key)
         return question
@@ -733,7 +842,7 @@ class _ProtocolReader:
         step_questions = self.read_step_questions(body, key, questions)
         return Step(
             id=step_id,
-            title=self.text(body, "title", key),
+            title=self.localized(body, "title", key),
             questions=step_questions,
             window=window,
             offset=offset,
@@ -747,15 +856,14 @@ class _ProtocolReader:
         for qid in wording:
             if qid not in step_questions:
                 raise self.fail(f"{key}.wording.{qid}", "is not a question of this step")
-            self.text(wording, qid, f"{key}.wording")
-        return dict(wording)
+        return {qid: self.localized(wording, qid, f"{key}.wording") for qid in wording}
 
     def read_report(self, raw: Any, questions: dict) -> Step:
         body = self.table(raw, "report")
         self.unknown_keys(body, {"title", "questions", "window"}, "report")
         return Step(
             id="report",
-            title=self.text(body, "title", "report"),
+            title=self.localized(body, "title", "report"),
             questions=self.read_step_questions(body, "report", questions),
             window=self.duration(body, "window", "report", required=False)
             or Duration(seconds=3600),

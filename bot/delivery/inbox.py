@@ -25,7 +25,6 @@ from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkErro
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot import texts
 from bot.core.durations import backoff_seconds
 from bot.delivery.flood import FloodGuard, FloodLimit
 from bot.runtime import Runtime
@@ -233,7 +232,9 @@ class Inbox:
         now = self._rt.clock.now()
         # Answers to the flood itself that have not gone out yet are not worth sending.
         repo.drop_pending_replies(session, chat.id, Purpose.REPLY, "flood")
-        messages.send(session, now, chat.id, texts.SLOW_DOWN, Purpose.REPLY)
+        patient = repo.patient_by_telegram_id(session, chat.id)
+        voice = self._rt.voice(patient.language if patient else None)
+        messages.send(session, now, chat.id, voice.say("slow_down"), Purpose.REPLY)
 
 
 def _outcome(verdict: bool | None) -> str | None:

@@ -24,6 +24,7 @@ from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage.models import Patient
 
@@ -59,20 +60,45 @@ async def answer_query(query: CallbackQuery, text: str | None = None, alert: boo
         log.info("callback query not answered: %s", type(exc).__name__)
 
 
-async def decode_callback(update: Update) -> Callback | None:
-    """The pressed button's data, or None (and the press answered) when it is not ours."""
+async def decode_callback(update: Update, rt: Runtime | None = None) -> Callback | None:
+    """The pressed button's data, or None (and the press answered) when it is not ours.
+
+    With `rt`, a patient is answered in their language (staff buttons pass none).
+    """
     query = update.callback_query
     try:
         return Callback.decode(query.data)
     except BadCallback:
-        await answer_query(query, texts.STALE_BUTTON)
+        await answer_stale(query, rt)
         return None
 
 
+async def answer_stale(query: CallbackQuery, rt: Runtime | None) -> None:
+    """A button that is no longer (or never was) ours, in a patient's language if they are one."""
+    if rt is None:
+        await answer_query(query, texts.STALE_BUTTON)
+        return
+    with rt.session() as session:
+        voice = voice_of_sender(rt, session, query.from_user.id)
+    await answer_query(query, voice.say("stale_button"))
+
+
+def voice_of_sender(rt: Runtime, session: Session, user_id: int) -> Voice:
+    """How to speak to this sender: a patient in their language, anyone else in the default."""
+    patient = repo.patient_by_telegram_id(session, user_id)
+    return rt.voice(patient.language if patient else None)
+
+
+def stranger(rt: Runtime, user_id: int) -> str:
+    """The answer to anyone the bot does not know, with their id for the clinic's operator."""
+    return rt.voice(None).say("stranger", user_id=user_id)
+
+
 def reply_by_audience(
-    update: Update, rt: Runtime, staff_text: Callable[[Role], str], patient_text: str
+    update: Update, rt: Runtime, staff_text: Callable[[Role], str], patient_key: str
 ) -> None:
-    """Answer staff, patients and strangers each with their own text (private chats only)."""
+    """Answer staff, patients (bot/locales `patient_key`) and strangers each with their own text
+    (private chats only)."""
     if not is_private(update):
         return
     user_id = update.effective_user.id
@@ -82,9 +108,9 @@ def reply_by_audience(
     if role is not None:
         reply(rt, update, staff_text(role))
     elif patient is not None:
-        reply(rt, update, patient_text)
+        reply(rt, update, rt.voice(patient.language).say(patient_key))
     else:
-        reply(rt, update, texts.stranger(user_id))
+        reply(rt, update, stranger(rt, user_id))
 
 
 def single_ref(context: CallbackContext) -> str | None:
@@ -120,7 +146,9 @@ def refuse(update: Update, rt: Runtime, action: str) -> None:
             patient_id=patient.id if patient else None,
         )
         if is_private(update):
-            text = texts.STAFF_ONLY if patient else texts.stranger(user.id)
+            text = (
+                rt.voice(patient.language).say("staff_only") if patient else stranger(rt, user.id)
+            )
             messages.send(session, rt.clock.now(), update.effective_chat.id, text, Purpose.REPLY)
 
 

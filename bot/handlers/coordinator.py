@@ -46,6 +46,8 @@ def _invite(
 ) -> None:
     try:
         args = parsing.enroll_args(context.args or [])
+        if args is not None and args.lang is not None:
+            parsing.language(args.lang, rt.protocol.languages)
     except parsing.ParseError as exc:
         reply(rt, update, f"{exc}.\n\n{texts.ENROLL_USAGE}")
         return

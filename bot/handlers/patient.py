@@ -18,10 +18,11 @@ from bot.handlers.common import (
     is_private,
     reply,
     runtime_of,
+    stranger,
 )
 from bot.roles import role_of
 from bot.runtime import Runtime
-from bot.services import checkins, enrolment, mydata, patients, timezones
+from bot.services import checkins, enrolment, languages, mydata, patients, timezones
 from storage import repository as repo
 from storage.models import Patient, PatientStatus
 
@@ -55,7 +56,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             patients.greet(rt, session, rt.clock.now(), patient)
         else:
             role = role_of(rt, session, user_id)
-            reply(rt, update, texts.help_for(role) if role else texts.stranger(user_id), session)
+            reply(rt, update, texts.help_for(role) if role else stranger(rt, user_id), session)
     rt.wake_dispatcher()  # a patient back from /stop: what is due now goes out now
 
 
@@ -73,7 +74,7 @@ async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Yes, stop / No, keep going under the /stop question."""
     rt, query = runtime_of(context), update.callback_query
-    callback = await decode_callback(update)
+    callback = await decode_callback(update, rt)
     if callback is None:
         return
     with rt.session() as session:
@@ -92,7 +93,7 @@ async def on_stop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """I agree / No thanks under the consent text."""
     rt, query = runtime_of(context), update.callback_query
-    callback = await decode_callback(update)
+    callback = await decode_callback(update, rt)
     if callback is None:
         return
     with rt.session() as session:
@@ -105,22 +106,33 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             message_id=query.message.message_id,
             invite_id=callback.record_id,
             agreed=callback.index == 1,
+            telegram_language=query.from_user.language_code,
         )
     await answer_query(query, answer)
+    await menus.publish_for(context.bot, rt, query.from_user.id)  # in the patient's language
 
 
 async def on_check_in_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on a check-in question's button: stored, then answered, then the rest is sent."""
-    rt, query = runtime_of(context), update.callback_query
-    callback = await decode_callback(update)
-    if callback is None:
+    rt = runtime_of(context)
+    tap = await _tap(update, rt)
+    if tap is None:
         return
-    tap = checkins.Tap(
-        query.from_user.id, query.message.chat.id, query.message.message_id, callback
-    )
     with rt.session() as session:
         answer = checkins.apply_button(rt, session, rt.clock.now(), tap)
-    await answer_query(query, answer)
+    await answer_query(update.callback_query, answer)
+
+
+async def _tap(update: Update, rt: Runtime) -> checkins.Tap | None:
+    """The pressed button as a check-in service reads it; None (the press answered) when
+    its data is not ours."""
+    query = update.callback_query
+    callback = await decode_callback(update, rt)
+    if callback is None:
+        return None
+    return checkins.Tap(
+        query.from_user.id, query.message.chat.id, query.message.message_id, callback
+    )
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,8 +160,8 @@ async def on_other_content(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if caption and caption.strip():
             checkins.relay_message(rt, session, rt.clock.now(), patient, caption)
             return
-        text = texts.with_footer(texts.NOT_UNDERSTOOD_PATIENT, rt.protocol.text("footer"))
-        reply(rt, update, text, session)
+        voice = rt.voice(patient.language)
+        reply(rt, update, voice.with_footer(voice.say("not_understood")), session)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,8 +177,10 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if words and patient is not None and patient.status in RELAYED_STATUSES:
             checkins.relay_message(rt, session, rt.clock.now(), patient, words)
             return
-        known = patient is not None or role_of(rt, session, user_id) is not None
-        reply(rt, update, texts.EDITS_IGNORED if known else texts.stranger(user_id), session)
+        if patient is None and role_of(rt, session, user_id) is None:
+            reply(rt, update, stranger(rt, user_id), session)
+        else:
+            reply(rt, update, rt.voice(patient and patient.language).say("edits_ignored"), session)
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,7 +224,7 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_time_zone_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A place tapped under /timezone."""
     rt, query = runtime_of(context), update.callback_query
-    callback = await decode_callback(update)
+    callback = await decode_callback(update, rt)
     if callback is None:
         return
     with rt.session() as session:
@@ -242,7 +256,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_my_data_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """◀ / ▶ under /mydata: only the patient whose data it is can turn its pages."""
     rt, query = runtime_of(context), update.callback_query
-    callback = await decode_callback(update)
+    callback = await decode_callback(update, rt)
     if callback is None:
         return
     with rt.session() as session:
@@ -251,6 +265,34 @@ async def on_my_data_page(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         message = (query.message.chat.id, query.message.message_id)
         answer = mydata.turn_page(rt, session, rt.clock.now(), joined, message, callback)
     await answer_query(query, answer)
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language [code]: the patient's language; without a known code, buttons to choose."""
+    if not is_private(update):
+        return
+    rt = runtime_of(context)
+    with rt.session() as session:
+        patient = _joined_patient(rt, update, session)
+        if patient is None:
+            return
+        asked = " ".join(context.args or []) or None
+        changed = languages.choose(rt, session, rt.clock.now(), patient, asked)
+    if changed:
+        await menus.publish_for(context.bot, rt, update.effective_user.id)
+
+
+async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """English / Español under the /language question."""
+    rt = runtime_of(context)
+    tap = await _tap(update, rt)
+    if tap is None:
+        return
+    with rt.session() as session:
+        answer, changed = languages.apply_button(rt, session, rt.clock.now(), tap)
+    await answer_query(update.callback_query, answer)
+    if changed:
+        await menus.publish_for(context.bot, rt, tap.user_id)
 
 
 def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
@@ -263,7 +305,8 @@ def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
     if role_of(rt, session, user_id) is not None:
         reply(rt, update, texts.NOT_YOUR_ROLE, session)
     else:
-        reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
+        text = rt.voice(patient.language).say("not_active") if patient else stranger(rt, user_id)
+        reply(rt, update, text, session)
     return None
 
 
@@ -302,5 +345,6 @@ def _patient_in(
     if role is not None:
         reply(rt, update, texts.help_for(role), session)
     else:
-        reply(rt, update, texts.NOT_ACTIVE_PATIENT if patient else texts.stranger(user_id), session)
+        text = rt.voice(patient.language).say("not_active") if patient else stranger(rt, user_id)
+        reply(rt, update, text, session)
     return None

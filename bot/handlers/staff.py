@@ -11,6 +11,7 @@ from bot.core import parsing
 from bot.handlers import menus
 from bot.handlers.common import (
     answer_query,
+    answer_stale,
     decode_callback,
     may_press,
     reply,
@@ -61,12 +62,12 @@ async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, rt: Runtime, r
 
 async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button this bot no longer understands."""
-    await answer_query(update.callback_query, texts.STALE_BUTTON)
+    await answer_stale(update.callback_query, runtime_of(context))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the commands for this person's role."""
-    reply_by_audience(update, runtime_of(context), texts.help_for, texts.HELP_PATIENT)
+    reply_by_audience(update, runtime_of(context), texts.help_for, "help")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -75,7 +76,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         update,
         runtime_of(context),
         lambda _: texts.UNKNOWN_COMMAND_STAFF,
-        texts.UNKNOWN_COMMAND_PATIENT,
+        "unknown_command",
     )
 
 

@@ -27,6 +27,7 @@ from bot.core.schedule import office_hours
 from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage.models import Alert, CheckInStatus, OutboxMessage
 
@@ -187,6 +188,7 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
     if not alerts:
         return
     patient = repo.get_patient(session, alerts[0].patient_id)
+    voice = rt.voice(patient.language)
     worst = min(Severity(a.severity).rank for a in alerts)
     told: set[str] = set()
     for alert in sorted(alerts, key=lambda a: Severity(a.severity).rank):
@@ -196,20 +198,19 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
             key = None
         if key and key not in told and patient.chat_id is not None:
             told.add(key)
-            text = texts.with_footer(_patient_text(rt, key, now), rt.protocol.text("footer"))
+            text = voice.with_footer(_patient_text(rt, voice, key, now))
             messages.send(session, now, patient.chat_id, text, Purpose.SAFETY, alert_id=alert.id)
         alert.patient_told_at = now
 
 
-def _patient_text(rt: Runtime, key: str, now: datetime) -> str:
+def _patient_text(rt: Runtime, voice: Voice, key: str, now: datetime) -> str:
     """The protocol's text; out of office hours its "closed" variant, saying when it opens."""
     tz = rt.settings.clinic_timezone
     hours = office_hours(rt.protocol)
     closed = CLOSED_VARIANTS.get(key)
     if closed in rt.protocol.texts and not hours.is_open(now, tz):
-        opens = texts.format_time(hours.next_opening(now, tz), tz)
-        return rt.protocol.text(closed, opens=opens)
-    return rt.protocol.text(key)
+        return voice.text(closed, opens=voice.time(hours.next_opening(now, tz), tz))
+    return voice.text(key)
 
 
 def patient_text_key(rt: Runtime, alert: Alert) -> str | None:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot import keyboards, texts
 from bot.core import checkin as flow
-from bot.core.protocol import Question, QuestionKind, ReliefLost, Severity, Step
+from bot.core.protocol import Protocol, Question, QuestionKind, ReliefLost, Severity, Step
 from bot.core.rules import (
     AnswerContext,
     Match,
@@ -39,6 +39,7 @@ from bot.keyboards import Action, Callback, Keyboard
 from bot.runtime import Runtime
 from bot.services import alerts, messages
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage.models import (
     OPEN_CHECK_IN,
@@ -68,7 +69,8 @@ def present(
     answers: flow.Answers | None = None,
 ) -> bool:
     """Queue the message for where the check-in stands now, with its buttons: the current
-    question, or the summary to send once every question is answered.
+    question, or the summary to send once every question is answered; in the patient's
+    language as it is now (a /language change shows in the next question).
 
     `answers`, when the caller has them, saves reading them again. Returns False when
     there is nothing to show (finished, or no chat to send to).
@@ -78,18 +80,19 @@ def present(
         return False
     if answers is None:
         answers = repo.answers_of(session, check_in.id)
-    step = step_of(rt, check_in)
-    question = _current_question(rt, check_in, step, answers)
+    voice = rt.voice(patient.language)
+    step = step_of(voice.protocol, check_in)
+    question = _current_question(voice.protocol, check_in, step, answers)
     if question is None and not answers:
         return False
     if question is None:
-        text, keyboard = _render_summary(rt, check_in, step, answers)
+        text, keyboard = _render_summary(voice, check_in, step, answers)
     else:
         check_in.current_question = question.id
         if check_in.status == CheckInStatus.PENDING:
             check_in.status = CheckInStatus.SENT
             check_in.sent_at = now
-        text, keyboard = _render(rt, check_in, step, question, answers)
+        text, keyboard = _render(voice, check_in, step, question, answers)
     if prefix:
         text = f"{prefix}\n\n{text}"
     if clear_previous and check_in.message_id is not None:
@@ -101,7 +104,7 @@ def present(
         session,
         now,
         patient.chat_id,
-        _with_footer(rt, text),
+        voice.with_footer(text),
         purpose,
         keyboard,
         silent=silent,
@@ -112,18 +115,18 @@ def present(
     return True
 
 
-def step_of(rt: Runtime, check_in: CheckIn) -> Step:
+def step_of(protocol: Protocol, check_in: CheckIn) -> Step:
     """The check-in's step as asked: only its safety part once relief has worn off."""
-    step = rt.protocol.step(check_in.step_id)
-    return safety_part(rt.protocol, step) if check_in.safety_only else step
+    step = protocol.step(check_in.step_id)
+    return safety_part(protocol, step) if check_in.safety_only else step
 
 
 def _current_question(
-    rt: Runtime, check_in: CheckIn, step: Step, answers: flow.Answers
+    protocol: Protocol, check_in: CheckIn, step: Step, answers: flow.Answers
 ) -> Question | None:
     if check_in.current_question is not None:
-        return rt.protocol.questions.get(check_in.current_question)
-    return flow.next_question(rt.protocol, step, answers)
+        return protocol.questions.get(check_in.current_question)
+    return flow.next_question(protocol, step, answers)
 
 
 def at_summary(check_in: CheckIn) -> bool:
@@ -132,42 +135,52 @@ def at_summary(check_in: CheckIn) -> bool:
 
 
 def _render_summary(
-    rt: Runtime, check_in: CheckIn, step: Step, answers: flow.Answers
+    voice: Voice, check_in: CheckIn, step: Step, answers: flow.Answers
 ) -> tuple[str, Keyboard]:
-    shown = flow.summary_questions(rt.protocol, step, answers)
-    lines = [(q.label, texts.summary_answer(_in_words(q, answers[q.id]))) for q in shown]
-    text = texts.summary_message(step.title, lines)
-    return text, keyboards.summary_keyboard(check_in.id, shown)
+    """`step` from `voice.protocol`: labels and title in the patient's language."""
+    shown = flow.summary_questions(voice.protocol, step, answers)
+    lines = [
+        f"• {q.label}: {texts.summary_answer(_in_words(voice, q, answers[q.id]))}" for q in shown
+    ]
+    text = voice.say("summary", title=step.title, answers="\n".join(lines))
+    return text, keyboards.summary_keyboard(voice, check_in.id, shown)
 
 
-def _in_words(question: Question, value: flow.AnswerValue) -> str:
+def _in_words(voice: Voice, question: Question, value: flow.AnswerValue) -> str:
     """An answer as the patient reads it."""
     if value is flow.SKIPPED or value == "":
-        return texts.SKIPPED if question.optional else texts.SKIPPED_ANSWER
+        return voice.say("skipped" if question.optional else "skipped_answer")
     if value == {}:
-        return texts.NONE_OF_THESE
+        return voice.say("none_of_these")
     return flow.describe_answer(question, value)
 
 
 def _render(
-    rt: Runtime, check_in: CheckIn, step: Step, question: Question, answers: flow.Answers
+    voice: Voice, check_in: CheckIn, step: Step, question: Question, answers: flow.Answers
 ) -> tuple[str, Keyboard | None]:
-    position, total = flow.progress(rt.protocol, step, answers, question)
-    header = texts.question_message(step.title, position, total, step.question_text(question))
-    back = flow.previous_question(rt.protocol, step, answers, question) is not None
+    position, total = flow.progress(voice.protocol, step, answers, question)
+    header = voice.say(
+        "question",
+        title=step.title,
+        position=position,
+        total=total,
+        question=step.question_text(question),
+    )
+    back = flow.previous_question(voice.protocol, step, answers, question) is not None
     if question.kind is QuestionKind.MULTI:
         item = flow.item_needing_severity(question, answers.get(question.id))
         if item is not None and check_in.draft is None:
             index = [o.value for o in question.options].index(item)
             label = question.options[index].label
-            return texts.severity_message(label), keyboards.severity_keyboard(
+            return voice.say("severity_question", item=label), keyboards.severity_keyboard(
                 check_in.id, question, index
             )
-        return header, keyboards.multi_keyboard(check_in.id, question, _draft(check_in), back)
+        keyboard = keyboards.multi_keyboard(voice, check_in.id, question, _draft(check_in), back)
+        return header, keyboard
     if question.kind is QuestionKind.TEXT:
-        keyboard = keyboards.text_keyboard(check_in.id, question, back)
-        return f"{header}\n\n{texts.EXPECTING_TEXT}", keyboard
-    return header, keyboards.single_answer_keyboard(check_in.id, question, back)
+        keyboard = keyboards.text_keyboard(voice, check_in.id, question, back)
+        return f"{header}\n\n{voice.say('expecting_text')}", keyboard
+    return header, keyboards.single_answer_keyboard(voice, check_in.id, question, back)
 
 
 # -- taking answers --------------------------------------------------------------------
@@ -192,86 +205,103 @@ def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str 
     check_in = repo.get_check_in(session, tap.callback.record_id)
     patient = repo.get_patient(session, check_in.patient_id) if check_in else None
     if patient is None or patient.telegram_user_id != tap.user_id:
-        return texts.FOREIGN_BUTTON
+        sender = repo.patient_by_telegram_id(session, tap.user_id)
+        return rt.voice(sender.language if sender else None).say("foreign_button")
+    voice = rt.voice(patient.language)
     on_summary = tap.callback.action in (Action.SEND, Action.REVISE)
     try:
         if on_summary:
-            return _apply_summary_action(rt, session, now, check_in, patient, tap)
-        question = _open_question(rt, check_in, patient, tap.callback)
-        return _apply_action(rt, session, now, check_in, question, tap)
+            return _apply_summary_action(rt, session, now, check_in, patient, tap, voice)
+        question = _open_question(voice.protocol, check_in, patient, tap.callback)
+        return _apply_action(rt, session, now, check_in, question, tap, voice)
     except (_Stale, flow.InvalidAnswer, IndexError):
         messages.clear(session, now, tap.chat_id, tap.message_id)
         if not on_summary:
-            return texts.STALE_BUTTON
+            return voice.say("stale_button")
         still_open = check_in.status in OPEN_CHECK_IN
-        return texts.SUMMARY_OUT_OF_DATE if still_open else texts.SUMMARY_CLOSED
+        return voice.say("summary_out_of_date" if still_open else "summary_closed")
 
 
 def _open_question(
-    rt: Runtime, check_in: CheckIn, patient: Patient, callback: Callback
+    protocol: Protocol, check_in: CheckIn, patient: Patient, callback: Callback
 ) -> Question:
+    """The question the tap is for, from `protocol` (the patient's language)."""
     if (
         patient.status != PatientStatus.ACTIVE
         or check_in.status not in OPEN_CHECK_IN
         or check_in.current_question != callback.question_id
     ):
         raise _Stale
-    question = rt.protocol.questions.get(callback.question_id)
+    question = protocol.questions.get(callback.question_id)
     if question is None:
         raise _Stale
     return question
 
 
 def _apply_action(
-    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, question: Question, tap: Tap
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    question: Question,
+    tap: Tap,
+    voice: Voice,
 ) -> str | None:
     callback = tap.callback
     answers = repo.answers_of(session, check_in.id)
     if callback.action is Action.ANSWER:
         value = flow.single_answer(question, question.choices[callback.index].value)
-        return _store(rt, session, now, check_in, question, value, tap)
+        return _store(rt, session, now, check_in, question, value, tap, voice)
     if callback.action in (Action.TOGGLE, Action.DONE) and (
         check_in.draft is None and question.id in answers
     ):
         raise _Stale  # the checklist was already sent with Done: that answer stands
     if callback.action is Action.TOGGLE:
-        _tick(rt, session, now, check_in, question, answers, tap)
+        _tick(rt, session, now, check_in, question, answers, tap, voice)
         return None
     if callback.action is Action.DONE:
         try:
             value = flow.multi_answer(question, _draft(check_in))
         except flow.NothingTicked:
-            return texts.NOTHING_TICKED  # the checklist stays as it is
+            return voice.say("tick_something")  # the checklist stays as it is
         check_in.draft = None
-        return _store(rt, session, now, check_in, question, value, tap)
+        return _store(rt, session, now, check_in, question, value, tap, voice)
     if callback.action is Action.SEVERITY:
         item = question.options[callback.index].value
         if flow.item_needing_severity(question, answers.get(question.id)) != item:
             raise _Stale
         severity = question.severities[callback.sub_index].value
         value = flow.with_severity(question, answers[question.id], item, severity)
-        return _store(rt, session, now, check_in, question, value, tap, item=item)
+        return _store(rt, session, now, check_in, question, value, tap, voice, item=item)
     if callback.action is Action.BACK:
-        return _go_back(rt, session, now, check_in, question, answers, tap)
+        return _go_back(rt, session, now, check_in, question, answers, tap, voice)
     if callback.action is Action.SKIP:
-        return _store(rt, session, now, check_in, question, flow.skip_answer(question), tap)
+        skipped = flow.skip_answer(question)
+        return _store(rt, session, now, check_in, question, skipped, tap, voice)
     raise _Stale
 
 
 def _apply_summary_action(
-    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, patient: Patient, tap: Tap
+    rt: Runtime,
+    session: Session,
+    now: datetime,
+    check_in: CheckIn,
+    patient: Patient,
+    tap: Tap,
+    voice: Voice,
 ) -> str | None:
     """Send or change an answer from the summary; only while the summary is the newest."""
     if patient.status != PatientStatus.ACTIVE or not at_summary(check_in):
         raise _Stale
     if tap.callback.action is Action.SEND:
-        return _send_answers(rt, session, now, check_in, tap)
+        return _send_answers(rt, session, now, check_in, tap, voice)
     answers = repo.answers_of(session, check_in.id)
-    shown = flow.summary_questions(rt.protocol, step_of(rt, check_in), answers)
+    shown = flow.summary_questions(voice.protocol, step_of(voice.protocol, check_in), answers)
     question = next((q for q in shown if q.id == tap.callback.question_id), None)
     if question is None:
         raise _Stale
-    _ask_again(rt, session, now, check_in, question, answers, tap, texts.changing(question.label))
+    notice = voice.say("changing", label=question.label)
+    _ask_again(rt, session, now, check_in, question, answers, tap, notice)
     return None
 
 
@@ -294,10 +324,12 @@ def _ask_again(
     present(rt, session, now, check_in, clear_previous=False, answers=answers)
 
 
-def _send_answers(rt: Runtime, session: Session, now: datetime, check_in: CheckIn, tap: Tap) -> str:
+def _send_answers(
+    rt: Runtime, session: Session, now: datetime, check_in: CheckIn, tap: Tap, voice: Voice
+) -> str:
     """Send: the check-in is answered (once, whoever else taps), the patient thanked."""
     answers = repo.answers_of(session, check_in.id)
-    summary, _ = _render_summary(rt, check_in, step_of(rt, check_in), answers)
+    summary, _ = _render_summary(voice, check_in, step_of(voice.protocol, check_in), answers)
     sent = repo.claim_check_in(
         session, check_in.id, (CheckInStatus.IN_PROGRESS,), CheckInStatus.ANSWERED
     )
@@ -305,13 +337,14 @@ def _send_answers(rt: Runtime, session: Session, now: datetime, check_in: CheckI
         raise _Stale
     sent.completed_at = now
     sent.message_id = None
-    messages.edit(session, now, tap.chat_id, tap.message_id, texts.summary_sent(summary))
+    messages.edit(session, now, tap.chat_id, tap.message_id, voice.say("sent", summary=summary))
     patient = repo.get_patient(session, sent.patient_id)
     upcoming = repo.next_pending(session, patient.id, now)
-    thanks = texts.check_in_done(upcoming.due_at if upcoming else None, patient_zone(rt, patient))
-    messages.send(session, now, patient.chat_id, _with_footer(rt, thanks), Purpose.REPLY)
+    due = upcoming.due_at if upcoming else None
+    thanks = voice.say("thanks", next=next_check_in(voice, due, patient_zone(rt, patient)))
+    messages.send(session, now, patient.chat_id, voice.with_footer(thanks), Purpose.REPLY)
     log.info("check-in %s sent from its summary", sent.id)
-    return texts.ANSWER_SAVED
+    return voice.say("answer_saved")
 
 
 def _tick(
@@ -322,6 +355,7 @@ def _tick(
     question: Question,
     answers: flow.Answers,
     tap: Tap,
+    voice: Voice,
 ) -> None:
     """Tick or untick a checklist box (kept as a draft until Done) and redraw the buttons."""
     index = tap.callback.index
@@ -333,11 +367,12 @@ def _tick(
     could_be = tick and emergency_when_ticked(rt.protocol, question.id, code)
     if could_be and _emergency_ticked(rt, session, check_in, question, answers, ticked):
         # An emergency counts the moment it is ticked: no waiting for "Done".
-        _store(rt, session, now, check_in, question, flow.multi_answer(question, ticked), tap)
+        value = flow.multi_answer(question, ticked)
+        _store(rt, session, now, check_in, question, value, tap, voice)
         return
-    step = step_of(rt, check_in)
+    step = step_of(rt.protocol, check_in)
     back = flow.previous_question(rt.protocol, step, answers, question) is not None
-    keyboard = keyboards.multi_keyboard(check_in.id, question, ticked, back)
+    keyboard = keyboards.multi_keyboard(voice, check_in.id, question, ticked, back)
     messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
 
 
@@ -370,12 +405,13 @@ def _go_back(
     question: Question,
     answers: flow.Answers,
     tap: Tap,
+    voice: Voice,
 ) -> None:
-    step = step_of(rt, check_in)
+    step = step_of(rt.protocol, check_in)
     previous = flow.previous_question(rt.protocol, step, answers, question)
     if previous is None:
         raise _Stale
-    _ask_again(rt, session, now, check_in, previous, answers, tap, texts.GOING_BACK)
+    _ask_again(rt, session, now, check_in, previous, answers, tap, voice.say("going_back"))
 
 
 def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
@@ -385,15 +421,16 @@ def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, t
     if question is None or question.kind is not QuestionKind.TEXT:
         relay_words(rt, session, now, patient, text, check_in)
         return
+    voice = rt.voice(patient.language)
     try:
         value = flow.text_answer(question, text)
     except flow.InvalidAnswer:
-        reply = texts.TEXT_TOO_LONG.format(limit=question.max_length)
-        messages.send(session, now, patient.chat_id, _with_footer(rt, reply), Purpose.REPLY)
+        reply = voice.say("text_too_long", limit=question.max_length)
+        messages.send(session, now, patient.chat_id, voice.with_footer(reply), Purpose.REPLY)
         return
     if check_in.message_id is not None:
         messages.clear(session, now, patient.chat_id, check_in.message_id)
-    _store(rt, session, now, check_in, question, value, tap=None)
+    _store(rt, session, now, check_in, question, value, None, voice)
 
 
 def relay_message(
@@ -428,8 +465,9 @@ def relay_words(
         _interrupt(open_check_in, now)
     alerts.raise_alerts(rt, session, now, patient.id, None, matches)
     if open_check_in is not None and not emergency:
-        prefix = texts.CONTINUE_SUMMARY if at_summary(open_check_in) else texts.CONTINUE_CHECK_IN
-        present(rt, session, now, open_check_in, prefix=prefix)
+        voice = rt.voice(patient.language)
+        waiting = "continue_summary" if at_summary(open_check_in) else "continue_check_in"
+        present(rt, session, now, open_check_in, prefix=voice.say(waiting))
 
 
 HELD_BACK_WAIT = timedelta(seconds=10)  # a flood's messages are relayed together
@@ -480,9 +518,11 @@ def _store(
     question: Question,
     value: flow.AnswerValue,
     tap: Tap | None,
+    voice: Voice,
     item: str | None = None,
 ) -> str:
-    """Store an answer, raise the alerts it sets off and move the check-in on.
+    """Store an answer, raise the alerts it sets off and move the check-in on; `voice` words
+    the echo of the tapped message (and the press's answer) in the patient's language.
 
     A changed answer keeps the one it replaces in the record and the audit, and drops the
     answers of follow-up questions it made not apply. After an emergency answer nothing more
@@ -502,13 +542,14 @@ def _store(
     )
     if replaces and before[question.id] != value:
         _audit_answer(session, now, check_in, "answer_changed", question.id, before[question.id])
-    for dropped in flow.no_longer_asked(rt.protocol, step_of(rt, check_in), answers):
+    for dropped in flow.no_longer_asked(rt.protocol, step_of(rt.protocol, check_in), answers):
         repo.delete_answer(session, check_in.id, dropped)
         _audit_answer(session, now, check_in, "answer_dropped", dropped, answers.pop(dropped))
     check_in.status = CheckInStatus.IN_PROGRESS
     check_in.draft = None
     if tap is not None:
-        messages.edit(session, now, tap.chat_id, tap.message_id, _echo(question, value, item))
+        echo = _echo(voice, question, value, item)
+        messages.edit(session, now, tap.chat_id, tap.message_id, echo)
     matches = evaluate_answers(rt.protocol, _rule_context(rt, session, check_in, answers))
     if question.kind is QuestionKind.TEXT and value:
         matches += evaluate_words(rt.protocol, check_in.step_id, value)
@@ -519,13 +560,13 @@ def _store(
     _reduce_follow_up_if_relief_lost(rt, session, now, check_in, matches)
     log.info("check-in %s: answer stored for %s", check_in.id, question.id)
     if emergency:
-        return texts.ANSWER_SAVED
-    upcoming = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
+        return voice.say("answer_saved")
+    upcoming = flow.next_question(rt.protocol, step_of(rt.protocol, check_in), answers)
     check_in.current_question = upcoming.id if upcoming else None
     if upcoming is None:
         _run_completion_rules(rt, session, now, check_in, answers)
     present(rt, session, now, check_in, clear_previous=False, answers=answers)
-    return texts.ANSWER_SAVED
+    return voice.say("answer_saved")
 
 
 def _audit_answer(
@@ -548,11 +589,16 @@ def _audit_answer(
     )
 
 
-def _echo(question: Question, value: flow.AnswerValue, item: str | None) -> str:
-    """The tapped message, rewritten to show the answer given."""
+def _echo(voice: Voice, question: Question, value: flow.AnswerValue, item: str | None) -> str:
+    """The tapped message, rewritten to show the answer given (`question` in `voice`'s
+    language)."""
     shown = {item: value[item]} if item and isinstance(value, dict) else value
-    asked = question.text if item is None else texts.severity_message(question.option(item).label)
-    return texts.answered(asked, _in_words(question, shown))
+    asked = (
+        question.text
+        if item is None
+        else voice.say("severity_question", item=question.option(item).label)
+    )
+    return voice.say("answered", question=asked, answer=_in_words(voice, question, shown))
 
 
 def _reduce_follow_up_if_relief_lost(
@@ -647,22 +693,35 @@ def resume(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
     """Show the patient's open check-in again, or say that nothing is waiting."""
     check_in = repo.open_check_in(session, patient.id)
     if check_in is None or not _present_where_left_off(rt, session, now, check_in):
-        reply = _with_footer(rt, texts.NOTHING_OPEN_PATIENT)
+        voice = rt.voice(patient.language)
+        reply = voice.with_footer(voice.say("nothing_open"))
         messages.send(session, now, patient.chat_id, reply, Purpose.REPLY)
 
 
 def show_next(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
     """/next: the open check-in at its first unanswered question, and when the next one is."""
-    zone = patient_zone(rt, patient)
+    zone, voice = patient_zone(rt, patient), rt.voice(patient.language)
     upcoming = repo.next_pending(session, patient.id, now)
     due = upcoming.due_at if upcoming else None
     check_in = repo.open_check_in(session, patient.id)
     if check_in is not None:
-        prefix = texts.still_open(step_of(rt, check_in).title, due, zone)
+        after = voice.say("after_it", when=voice.time(due, zone)) if due else ""
+        title = step_of(voice.protocol, check_in).title
+        prefix = voice.say("still_open", title=title, after=after)
         if _present_where_left_off(rt, session, now, check_in, prefix):
             return
-    reply = _with_footer(rt, texts.nothing_open(due, zone))
-    messages.send(session, now, patient.chat_id, reply, Purpose.REPLY)
+    if due is None:
+        text = voice.say("nothing_open_none_planned")
+    else:
+        text = voice.say("nothing_open_next", next=next_check_in(voice, due, zone))
+    messages.send(session, now, patient.chat_id, voice.with_footer(text), Purpose.REPLY)
+
+
+def next_check_in(voice: Voice, due: datetime | None, zone: ZoneInfo) -> str:
+    """When the patient's next check-in comes, on their clock, or that none is planned."""
+    if due is None:
+        return voice.say("none_planned")
+    return voice.say("next_planned", when=voice.time(due, zone))
 
 
 def _present_where_left_off(
@@ -674,7 +733,7 @@ def _present_where_left_off(
     unanswered questions start (the answer they were changing is kept as it was).
     """
     answers = repo.answers_of(session, check_in.id)
-    first_unanswered = flow.next_question(rt.protocol, step_of(rt, check_in), answers)
+    first_unanswered = flow.next_question(rt.protocol, step_of(rt.protocol, check_in), answers)
     current = rt.protocol.questions.get(check_in.current_question or "")
     if first_unanswered is not None and current is not None and current.id in answers:
         check_in.current_question = first_unanswered.id
@@ -706,8 +765,9 @@ def remind_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
         if at_summary(check_in):  # every answer is in and counts: no nudge to tap Send
             check_in.reminded_at = now
             continue
-        title = rt.protocol.step(check_in.step_id).title
-        present(rt, session, now, check_in, prefix=texts.reminder(title), purpose=Purpose.QUESTION)
+        voice = rt.voice(repo.get_patient(session, check_in.patient_id).language)
+        prefix = voice.say("reminder", title=voice.protocol.step(check_in.step_id).title)
+        present(rt, session, now, check_in, prefix=prefix, purpose=Purpose.QUESTION)
         check_in.reminded_at = now
     return len(due)
 
@@ -720,7 +780,10 @@ def close_expired(rt: Runtime, session: Session, now: datetime, limit: int) -> i
         check_in = repo.get_check_in(session, check_in_id)
         answers = repo.answers_of(session, check_in_id)
         patient = repo.get_patient(session, check_in.patient_id)
-        if answers and flow.next_question(rt.protocol, step_of(rt, check_in), answers) is None:
+        if (
+            answers
+            and flow.next_question(rt.protocol, step_of(rt.protocol, check_in), answers) is None
+        ):
             status = CheckInStatus.ANSWERED
         elif answers:
             status = CheckInStatus.PARTIAL
@@ -761,10 +824,6 @@ def _missed_context(
         last_answer=texts.format_time(last, zone) if last else None,
         answered=answers,
     )
-
-
-def _with_footer(rt: Runtime, text: str) -> str:
-    return texts.with_footer(text, rt.protocol.text("footer"))
 
 
 def patient_zone(rt: Runtime, patient: Patient) -> ZoneInfo:

@@ -13,6 +13,7 @@ from bot.roles import role_of
 from bot.runtime import Runtime
 from bot.services import messages, staff
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage.models import Invite, Patient, PatientStatus
 
@@ -31,6 +32,7 @@ def enroll(
 ) -> str:
     """Create the patient (or re-invite one not yet joined); returns the coordinator's answer.
 
+    `lang=`, when the coordinator gives it, is the patient's language from the invite on.
     An open link is never replaced silently: only `replace_link` (/reinvite) does that, so
     two coordinators enrolling one patient at once cannot kill each other's link. The
     patient's time zone is the clinic's unless `tz=` gives theirs.
@@ -54,10 +56,12 @@ def enroll(
             timezone=(args.tz or rt.settings.clinic_timezone).key,
             enrolled_by=actor,
             now=now,
+            language=args.lang,
         )
     else:
         patient.display_name = name or patient.display_name
         patient.timezone = args.tz.key if args.tz else patient.timezone
+        patient.language = args.lang or patient.language
     token = invites.new_token()
     expires = now + timedelta(days=rt.settings.invite_valid_days)
     repo.create_invite(
@@ -83,12 +87,13 @@ def enroll(
 
 
 def _invite_problem(now: datetime, invite: Invite | None) -> str | None:
+    """The catalog key saying why this patient invite cannot be used, if it cannot."""
     if invite is None or invite.kind != "patient":
-        return texts.INVITE_UNKNOWN
+        return "invite_unknown"
     if invite.used_at is not None:
-        return texts.INVITE_USED
+        return "invite_used"
     if invite.expires_at <= now:
-        return texts.INVITE_EXPIRED
+        return "invite_expired"
     return None
 
 
@@ -103,6 +108,7 @@ def open_invite(
 ) -> None:
     """/start <token>: show the welcome and consent, or say why the link does not work.
 
+    Before consent the patient is spoken to in the language the coordinator set, if any.
     A staff link makes the sender staff instead (bot.services.staff).
     """
     invite = (
@@ -113,14 +119,16 @@ def open_invite(
     if invite is not None and invite.kind == staff.STAFF_INVITE:
         staff.accept(rt, session, now, invite, user_id=user_id, chat_id=chat_id, name=name)
         return
+    voice = _voice_for(rt, session, user_id, invite)
     enrolled = repo.patient_by_telegram_id(session, user_id)
     if role_of(rt, session, user_id) is not None:
         problem = texts.STAFF_CANNOT_ENROL
     elif enrolled is not None:
-        problem = texts.ALREADY_LINKED
+        problem = voice.say("already_linked")
         _tell_of_enrolled_opener(session, now, invite, enrolled)
     else:
-        problem = _invite_problem(now, invite)
+        key = _invite_problem(now, invite)
+        problem = voice.say(key) if key else None
     if problem is not None:
         log.info("invite refused for a user: %s", problem.split(".")[0])
         messages.send(session, now, chat_id, problem, Purpose.REPLY)
@@ -130,14 +138,14 @@ def open_invite(
         ref = repo.get_patient(session, invite.patient_id).clinic_ref
         note = texts.patient_came_back_to_consent(ref)
         messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
-    welcome = f"{rt.protocol.text('welcome')}\n\n{rt.protocol.text('consent')}"
+    welcome = f"{voice.text('welcome')}\n\n{voice.text('consent')}"
     messages.send(
         session,
         now,
         chat_id,
-        texts.with_footer(welcome, rt.protocol.text("footer")),
+        voice.with_footer(welcome),
         Purpose.REPLY,
-        keyboards.consent_keyboard(invite.id),
+        keyboards.consent_keyboard(voice, invite.id),
     )
 
 
@@ -163,8 +171,13 @@ def consent(
     message_id: int,
     invite_id: int,
     agreed: bool,
+    telegram_language: str | None = None,
 ) -> str | None:
-    """I agree / No thanks: link and record consent, tell the coordinator; returns the answer."""
+    """I agree / No thanks: link and record consent, tell the coordinator; returns the answer.
+
+    A patient whose coordinator set no language gets their Telegram app's, when the
+    protocol has it (the default language otherwise); /language changes it later.
+    """
     invite = repo.get_invite(session, invite_id)
     opened_by_them = invite is not None and invite.opened_by == user_id
     valid = (
@@ -175,7 +188,7 @@ def consent(
     if opened_by_them:  # their consent message; a forged press leaves others' messages alone
         messages.clear(session, now, chat_id, message_id)
     if not valid:
-        return texts.CONSENT_BUTTON_STALE
+        return _voice_for(rt, session, user_id, invite).say("consent_stale")
     patient = repo.get_patient(session, invite.patient_id)
     if agreed:
         repo.link_patient(
@@ -191,14 +204,28 @@ def consent(
             if invite.declined_at is not None
             else texts.patient_joined(patient.clinic_ref)
         )
+        patient.language = patient.language or _guessed_language(rt, telegram_language)
     else:
         invite.declined_at = now
         note = texts.patient_declined(patient.clinic_ref)
     action = "consent_given" if agreed else "consent_declined"
     repo.audit(session, actor=user_id, action=action, now=now, patient_id=patient.id)
-    answer = texts.consent_given(texts.CONSENT_NEXT) if agreed else texts.CONSENT_DECLINED
-    messages.send(
-        session, now, chat_id, texts.with_footer(answer, rt.protocol.text("footer")), Purpose.REPLY
-    )
+    voice = rt.voice(patient.language)
+    answer = voice.say("consent_given" if agreed else "consent_declined")
+    messages.send(session, now, chat_id, voice.with_footer(answer), Purpose.REPLY)
     messages.send(session, now, invite.created_by, note, Purpose.NOTICE)
     return None
+
+
+def _voice_for(rt: Runtime, session: Session, user_id: int, invite: Invite | None) -> Voice:
+    """The sender's language if they are a patient, else the invite's, else the default."""
+    patient = repo.patient_by_telegram_id(session, user_id)
+    if patient is None and invite is not None and invite.patient_id is not None:
+        patient = repo.get_patient(session, invite.patient_id)
+    return rt.voice(patient.language if patient else None)
+
+
+def _guessed_language(rt: Runtime, telegram_language: str | None) -> str:
+    """The protocol language matching a Telegram language code ("es-419" is "es")."""
+    code = (telegram_language or "").split("-")[0].lower()
+    return code if code in rt.protocol.languages else rt.protocol.languages[0]

@@ -8,12 +8,12 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from bot import keyboards, texts
+from bot import keyboards, locales, texts
 from bot.core import checkin as flow
 from bot.core.parsing import InfusionArgs
 from bot.core.schedule import plan_infusion
 from bot.runtime import Runtime
-from bot.services import messages, patients
+from bot.services import checkins, messages, patients
 from bot.services.checkins import patient_zone
 from storage import repository as repo
 from storage.models import (
@@ -285,8 +285,15 @@ def _move(
     if unfinished or new_steps:
         upcoming = repo.next_pending(session, patient.id, patients.EVER)
         due = max(upcoming.due_at, now) if upcoming else None
+        voice = rt.voice(patient.language)
         _tell_patient(
-            rt, session, now, patient, texts.infusion_moved_for_patient(infusion.number, due, zone)
+            rt,
+            session,
+            now,
+            patient,
+            "infusion_moved",
+            ordinal=locales.ordinal(voice.language, infusion.number),
+            next=checkins.next_check_in(voice, due, zone),
         )
     tz = rt.settings.clinic_timezone
     to_come = sorted(moved + new_steps, key=lambda p: p.due_at)
@@ -317,12 +324,14 @@ def _cancel(
         detail=f"infusion #{infusion.number}: {cancelled} check-ins",
     )
     if cancelled:
-        text = texts.infusion_cancelled_for_patient(infusion.number)
-        _tell_patient(rt, session, now, patient, text)
+        ordinal = locales.ordinal(rt.voice(patient.language).language, infusion.number)
+        _tell_patient(rt, session, now, patient, "infusion_cancelled", ordinal=ordinal)
     return Outcome(texts.infusion_cancelled(patient.clinic_ref, infusion.number, cancelled), True)
 
 
-def _tell_patient(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str):
+def _tell_patient(
+    rt: Runtime, session: Session, now: datetime, patient: Patient, key: str, **values: object
+) -> None:
     """Only a patient whose follow-up is running hears of a change to their check-ins."""
     if patient.status == PatientStatus.ACTIVE:
-        patients.tell(rt, session, now, patient, text)
+        patients.tell(rt, session, now, patient, key, **values)

@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.checkins import patient_zone
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage import views
 from storage.models import CheckIn, Patient
@@ -52,46 +53,66 @@ def turn_page(
 ) -> str | None:
     """◀ / ▶ on a page in chat and message `message`: the page replaced, or why not."""
     chat_id, message_id = message
+    voice = rt.voice(tapper.language if tapper else None)
     if tapper is None or tapper.id != callback.record_id or tapper.chat_id != chat_id:
-        return texts.MY_DATA_FOREIGN_PAGE
+        return voice.say("mydata_foreign_page")
     page = _page(rt, session, tapper, callback.index)
     if page is None:
-        return texts.MY_DATA_STALE_PAGE
+        return voice.say("mydata_stale_page")
     messages.edit(session, now, chat_id, message_id, page.text, page.keyboard)
     return None
 
 
 def _page(rt: Runtime, session: Session, patient: Patient, page: int) -> Page | None:
-    """Page `page` (from 0) of the patient's data, or None when there is no such page now."""
-    pages = _paginate(_lines(rt, session, patient))
+    """Page `page` (from 0) of the patient's data, in their language, or None when there is
+    no such page now."""
+    voice = rt.voice(patient.language)
+    pages = _paginate(_lines(rt, voice, session, patient))
     if not 0 <= page < len(pages):
         return None
-    text = texts.my_data_page(page, len(pages), pages[page])
+    numbered = voice.say("mydata_page", page=page + 1, pages=len(pages)) if len(pages) > 1 else ""
+    text = "\n".join([voice.say("mydata_heading") + numbered, "", *pages[page]])
     return Page(text, keyboards.my_data_pager(patient.id, page, len(pages)), len(pages))
 
 
-def _lines(rt: Runtime, session: Session, patient: Patient) -> list[str]:
+def _lines(rt: Runtime, voice: Voice, session: Session, patient: Patient) -> list[str]:
     tz = patient_zone(rt, patient)
-    lines = texts.my_data_identity(patient.clinic_ref, patient.display_name, tz.key)
+    lines = [voice.say("mydata_reference", ref=patient.clinic_ref)]
+    if patient.display_name:
+        lines.append(voice.say("mydata_name", name=patient.display_name))
+    lines.append(voice.say("mydata_zone", zone=tz.key))
     if patient.consent_at:
-        lines.append(texts.my_data_consent(patient.consent_at, patient.consent_version, tz))
+        version = patient.consent_version
+        which = voice.say("mydata_consent_version", version=version) if version else ""
+        lines.append(
+            voice.say("mydata_consent", when=voice.time(patient.consent_at, tz), version=which)
+        )
     else:
-        lines.append(texts.MY_DATA_CONSENT_MISSING)
+        lines.append(voice.say("mydata_consent_missing"))
     infusions = views.infusions_of(session, patient.id)
-    lines += ["", texts.my_data_infusions(len(infusions))]
+    count = len(infusions)
+    heading = voice.say("mydata_infusions", count=count) if count else None
+    lines += ["", heading or voice.say("mydata_no_infusions")]
     lines += [
-        texts.my_data_infusion(number, i.started_at, i.dose, tz)
+        voice.say(
+            "mydata_infusion",
+            number=number,
+            when=voice.time(i.started_at, tz),
+            dose=voice.say("mydata_dose", dose=i.dose) if i.dose else "",
+        )
         for number, i in enumerate(infusions, start=1)
     ]
-    lines += ["", *_answer_lines(rt, session, patient, infusions, tz)]
+    lines += ["", *_answer_lines(voice, session, patient, infusions, tz)]
     alerts = views.alerts_raised_about(session, patient.id)
-    lines += ["", texts.MY_DATA_ALERTS_HEADING if alerts else texts.MY_DATA_NO_ALERTS]
-    lines += [texts.my_data_alert(a.created_at, a.severity, tz) for a in alerts]
+    lines += ["", voice.say("mydata_alerts_heading" if alerts else "mydata_no_alerts")]
+    lines += [
+        f"  {voice.time(a.created_at, tz)} · {voice.say(f'severity_{a.severity}')}" for a in alerts
+    ]
     return lines
 
 
 def _answer_lines(
-    rt: Runtime, session: Session, patient: Patient, infusions: list, tz: ZoneInfo
+    voice: Voice, session: Session, patient: Patient, infusions: list, tz: ZoneInfo
 ) -> list[str]:
     check_ins = views.check_ins_of_patient(session, patient.id)
     answers = views.answers_by_check_in(session, [c.id for c in check_ins])
@@ -101,35 +122,37 @@ def _answer_lines(
         given = answers.get(check_in.id)
         if not given:
             continue
-        lines.append(texts.my_data_check_in(_title(rt, check_in, numbers), _when(check_in), tz))
-        lines += [_answer(rt, question_id, value) for question_id, value in given.items()]
-    return lines or [texts.MY_DATA_NO_ANSWERS]
+        title, when = _title(voice, check_in, numbers), voice.time(_when(check_in), tz)
+        lines.append(voice.say("mydata_check_in", title=title, when=when))
+        lines += [_answer(voice, question_id, value) for question_id, value in given.items()]
+    return lines or [voice.say("mydata_no_answers")]
 
 
-def _title(rt: Runtime, check_in: CheckIn, numbers: dict[int, int]) -> str:
+def _title(voice: Voice, check_in: CheckIn, numbers: dict[int, int]) -> str:
     try:
-        title = rt.protocol.step(check_in.step_id).title
+        title = voice.protocol.step(check_in.step_id).title
     except StopIteration:  # a step of an older protocol
         title = check_in.step_id
     if check_in.infusion_id is None:  # a report
         return title
-    return texts.my_data_infusion_step(numbers.get(check_in.infusion_id, 0), title)
+    number = numbers.get(check_in.infusion_id, 0)
+    return voice.say("mydata_infusion_step", number=number, title=title)
 
 
 def _when(check_in: CheckIn) -> datetime:
     return check_in.sent_at or check_in.due_at
 
 
-def _answer(rt: Runtime, question_id: str, stored: str) -> str:
+def _answer(voice: Voice, question_id: str, stored: str) -> str:
     """One answer as the patient gave it: the button's label, or their words quoted."""
     value = json.loads(stored)
-    question = rt.protocol.questions.get(question_id)
+    question = voice.protocol.questions.get(question_id)
     if question is None:  # a question of an older protocol
-        return texts.my_data_answer(question_id, str(value))
+        return f"  {question_id}: {value}"
     if question.kind is QuestionKind.TEXT:
-        words = value if isinstance(value, str) else ""  # None: skipped
-        return texts.my_data_answer(question.label, texts.my_data_words(words))
-    return texts.my_data_answer(question.label, describe_answer(question, value))
+        words = f"“{value}”" if value else voice.say("skipped")
+        return f"  {question.label}: {words}"
+    return f"  {question.label}: {describe_answer(question, value)}"
 
 
 def _paginate(lines: list[str]) -> list[list[str]]:

@@ -27,6 +27,8 @@ class Change(StrEnum):
     DISCHARGE = "discharge"
 
 
+# What the patient reads about each change (bot/locales keys).
+PATIENT_TOLD = {Change.PAUSE: "paused", Change.RESUME: "resumed", Change.DISCHARGE: "discharged"}
 # Which statuses each change applies to, and what it makes the patient.
 CHANGED_TO = {
     Change.PAUSE: PatientStatus.PAUSED,
@@ -60,7 +62,8 @@ def unblocked_by(rt: Runtime, session: Session, now: datetime, chat_id: int) -> 
         return
     open_check_in = repo.open_check_in(session, patient.id)
     if patient.status == PatientStatus.ACTIVE and open_check_in is not None:
-        checkins.present(rt, session, now, open_check_in, prefix=texts.CONTINUE_CHECK_IN)
+        prefix = rt.voice(patient.language).say("continue_check_in")
+        checkins.present(rt, session, now, open_check_in, prefix=prefix)
 
 
 def back_from_block(rt: Runtime, session: Session, now: datetime, patient: Patient) -> bool:
@@ -86,22 +89,21 @@ def greet(rt: Runtime, session: Session, now: datetime, patient: Patient) -> Non
     if patient.status == PatientStatus.ACTIVE:
         checkins.resume(rt, session, now, patient)
         return
-    if patient.status == PatientStatus.PAUSED:
-        text = texts.PAUSED_BY_CLINIC_PATIENT
-    else:
-        text = texts.FOLLOW_UP_ENDED_PATIENT
-    tell(rt, session, now, patient, text)
+    paused = patient.status == PatientStatus.PAUSED
+    tell(rt, session, now, patient, "paused_by_clinic" if paused else "follow_up_ended")
 
 
 def ask_stop(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
     """/stop: ask first, with "Yes, stop" / "No, keep going"."""
     if patient.status == PatientStatus.STOPPED:
-        tell(rt, session, now, patient, texts.ALREADY_STOPPED_PATIENT)
+        tell(rt, session, now, patient, "already_stopped")
     elif patient.status not in STOPPABLE:
-        tell(rt, session, now, patient, texts.CANNOT_STOP_PATIENT)
+        tell(rt, session, now, patient, "cannot_stop")
     else:
-        keyboard = keyboards.stop_keyboard(patient.id)
-        messages.send(session, now, patient.chat_id, texts.STOP_QUESTION, Purpose.REPLY, keyboard)
+        voice = rt.voice(patient.language)
+        keyboard = keyboards.stop_keyboard(voice, patient.id)
+        question = voice.say("stop_question")
+        messages.send(session, now, patient.chat_id, question, Purpose.REPLY, keyboard)
 
 
 def stop(
@@ -121,16 +123,17 @@ def stop(
     back. Two presses at once stop once: the status is a compare-and-set.
     """
     patient = repo.patient_by_telegram_id(session, user_id)
+    voice = rt.voice(patient.language if patient else None)
     if patient is None or patient.id != patient_id:  # a forged id may name nobody at all
-        return texts.FOREIGN_BUTTON
+        return voice.say("foreign_button")
     chat_id = patient.chat_id
     if not confirmed:
-        messages.edit(session, now, chat_id, message_id, texts.STOP_KEPT)
+        messages.edit(session, now, chat_id, message_id, voice.say("stop_kept"))
         return None
     stopped = repo.claim_patient_status(session, patient.id, STOPPABLE, PatientStatus.STOPPED)
     if stopped is None:
         messages.clear(session, now, chat_id, message_id)
-        return texts.ALREADY_STOPPED_PATIENT
+        return voice.say("already_stopped")
     cancelled = withdraw_check_ins(
         session,
         now,
@@ -141,8 +144,8 @@ def stop(
     )
     repo.audit(session, actor=user_id, action="patient_stopped", now=now, patient_id=patient.id)
     alerts.tell_staff(rt, session, now, texts.patient_stopped(patient.clinic_ref, cancelled))
-    messages.edit(session, now, chat_id, message_id, texts.STOP_DONE)
-    tell(rt, session, now, patient, texts.STOPPED_PATIENT)
+    messages.edit(session, now, chat_id, message_id, voice.say("stop_done"))
+    tell(rt, session, now, patient, "stopped")
     log.info("patient %s stopped; %d check-ins stopped", patient.id, cancelled)
     return None
 
@@ -203,19 +206,26 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
     alerts.tell_staff(rt, session, now, texts.patient_rejoined(patient.clinic_ref, len(resumed)))
     upcoming = repo.next_pending(session, patient.id, EVER)
     due = max(upcoming.due_at, now) if upcoming else None
-    tell(rt, session, now, patient, texts.rejoined(due, checkins.patient_zone(rt, patient)))
+    voice = rt.voice(patient.language)
+    next_one = checkins.next_check_in(voice, due, checkins.patient_zone(rt, patient))
+    tell(rt, session, now, patient, "rejoined", next=next_one)
     open_check_in = repo.open_check_in(session, patient.id)
     if open_check_in is not None:
         checkins.present(rt, session, now, open_check_in)
     log.info("patient %s rejoined; %d check-ins resume", patient.id, len(resumed))
 
 
-def tell(rt: Runtime, session: Session, now: datetime, patient: Patient, text: str) -> None:
-    """A message to the patient (if they have a chat), with the protocol's safety footer."""
+def tell(
+    rt: Runtime, session: Session, now: datetime, patient: Patient, key: str, **values: object
+) -> None:
+    """The bot/locales sentence `key` to the patient (if they have a chat), in their language,
+    with the protocol's safety footer."""
     if patient.chat_id is None:
         return
-    text = texts.with_footer(text, rt.protocol.text("footer"))
-    messages.send(session, now, patient.chat_id, text, Purpose.REPLY)
+    voice = rt.voice(patient.language)
+    messages.send(
+        session, now, patient.chat_id, voice.with_footer(voice.say(key, **values)), Purpose.REPLY
+    )
 
 
 def ask(
@@ -264,9 +274,11 @@ def _tell_patient(
     change: Change,
     until: datetime | None,
 ) -> None:
-    tz = rt.settings.clinic_timezone
-    text = texts.patient_told_of_change(change.value, until, tz, rt.protocol.text("clinic_name"))
-    tell(rt, session, now, patient, text)
+    voice = rt.voice(patient.language)
+    end = voice.say("until", when=voice.time(until, rt.settings.clinic_timezone)) if until else ""
+    tell(
+        rt, session, now, patient, PATIENT_TOLD[change], until=end, clinic=voice.text("clinic_name")
+    )
 
 
 def resume_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:

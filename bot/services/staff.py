@@ -51,7 +51,7 @@ def accept(
     name: str | None,
 ) -> None:
     """/start with a staff link: make the sender staff (once), or say why not."""
-    problem = _problem(session, now, invite, user_id)
+    problem = _problem(rt, session, now, invite, user_id)
     if problem is not None:
         messages.send(session, now, chat_id, problem, Purpose.REPLY)
         return
@@ -65,11 +65,13 @@ def accept(
     log.info("staff invite %s used: a new %s", invite.id, role.value)
 
 
-def _problem(session: Session, now: datetime, invite: Invite, user_id: int) -> str | None:
+def _problem(
+    rt: Runtime, session: Session, now: datetime, invite: Invite, user_id: int
+) -> str | None:
     if invite.used_at is not None:
-        return texts.INVITE_USED
+        return rt.voice(None).say("invite_used")
     if invite.expires_at <= now:
-        return texts.INVITE_EXPIRED
+        return rt.voice(None).say("invite_expired")
     if repo.patient_by_telegram_id(session, user_id) is not None:
         return texts.PATIENT_CANNOT_BE_STAFF
     return None

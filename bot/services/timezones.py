@@ -19,8 +19,9 @@ from bot.core.schedule import QuietHours, plan_reminder, plan_step, quiet_hours
 from bot.keyboards import Callback
 from bot.runtime import Runtime
 from bot.services import messages
-from bot.services.checkins import patient_zone
+from bot.services.checkins import next_check_in, patient_zone
 from bot.services.messages import Purpose
+from bot.voice import Voice
 from storage import repository as repo
 from storage.models import CheckInStatus, Patient, PatientStatus
 
@@ -38,21 +39,30 @@ def offer(rt: Runtime, session: Session, now: datetime, patient: Patient) -> Non
         texts.zone_button(zones.place(key), now, ZoneInfo(key), current=key == zone.key)
         for key in offered
     ]
-    quiet = _quiet_span(quiet_hours(rt.protocol))
-    text = texts.zone_offer(zones.place(zone.key), zone.key, now, zone, quiet)
+    voice = rt.voice(patient.language)
+    text = voice.say(
+        "zone_offer",
+        place=zones.place(zone.key),
+        zone=zone.key,
+        now=voice.time(now, zone),
+        keep_quiet=_keep_quiet(voice, quiet_hours(rt.protocol)),
+    )
     keyboard = keyboards.time_zone_keyboard(patient.id, labels)
-    messages.send(session, now, patient.chat_id, _with_footer(rt, text), Purpose.REPLY, keyboard)
+    messages.send(session, now, patient.chat_id, voice.with_footer(text), Purpose.REPLY, keyboard)
 
 
 def set_typed(rt: Runtime, session: Session, now: datetime, patient: Patient, typed: str) -> None:
     """/timezone <place or IANA name>: set it, or say how to type it (nothing changes)."""
+    voice = rt.voice(patient.language)
     try:
         zone = zones.find_zone(typed)
     except zones.ZoneNotFound as exc:
-        answer = texts.zone_not_found(typed, exc.candidates)
+        listed = "\n".join(f"/timezone {zone}" for zone in exc.candidates)
+        key = "zone_ambiguous" if exc.candidates else "zone_not_found"
+        answer = voice.say(key, typed=typed[:40], listed=listed)
     else:
         answer = change(rt, session, now, patient, zone)
-    messages.send(session, now, patient.chat_id, _with_footer(rt, answer), Purpose.REPLY)
+    messages.send(session, now, patient.chat_id, voice.with_footer(answer), Purpose.REPLY)
 
 
 def apply_button(
@@ -67,14 +77,15 @@ def apply_button(
     """A place tapped under /timezone: the offer becomes the confirmation; returns the
     press's answer when the tap changes nothing."""
     patient = repo.patient_by_telegram_id(session, user_id)
+    voice = rt.voice(patient.language if patient else None)
     if patient is None or patient.id != callback.record_id:
-        return texts.FOREIGN_BUTTON
+        return voice.say("foreign_button")
     offered = zones.nearby_zones(rt.settings.clinic_timezone)
     if patient.status not in MAY_SET_ZONE or not 0 <= callback.index < len(offered):
         messages.clear(session, now, chat_id, message_id)
-        return texts.ZONE_BUTTON_STALE
+        return voice.say("zone_stale")
     answer = change(rt, session, now, patient, ZoneInfo(offered[callback.index]))
-    messages.edit(session, now, chat_id, message_id, _with_footer(rt, answer))
+    messages.edit(session, now, chat_id, message_id, voice.with_footer(answer))
     return None
 
 
@@ -93,8 +104,14 @@ def change(rt: Runtime, session: Session, now: datetime, patient: Patient, zone:
         )
         log.info("patient %s: time zone changed, %d check-ins re-planned", patient.id, moved)
     upcoming = repo.next_pending(session, patient.id, now)
-    due = upcoming.due_at if upcoming else None
-    return texts.zone_changed(zones.place(zone.key), zone.key, now, zone, due)
+    voice = rt.voice(patient.language)
+    return voice.say(
+        "zone_changed",
+        place=zones.place(zone.key),
+        zone=zone.key,
+        now=voice.time(now, zone),
+        next=next_check_in(voice, upcoming.due_at if upcoming else None, zone),
+    )
 
 
 def replan(rt: Runtime, session: Session, patient: Patient, zone: ZoneInfo) -> int:
@@ -123,11 +140,8 @@ def replan(rt: Runtime, session: Session, patient: Patient, zone: ZoneInfo) -> i
     return moved
 
 
-def _quiet_span(quiet: QuietHours) -> str | None:
+def _keep_quiet(voice: Voice, quiet: QuietHours) -> str:
+    """ ", and I keep quiet from 22:00 to 08:00", or nothing without quiet hours."""
     if quiet.start == quiet.end:
-        return None
-    return f"{quiet.start:%H:%M} to {quiet.end:%H:%M}"
-
-
-def _with_footer(rt: Runtime, text: str) -> str:
-    return texts.with_footer(text, rt.protocol.text("footer"))
+        return ""
+    return voice.say("keep_quiet", start=f"{quiet.start:%H:%M}", end=f"{quiet.end:%H:%M}")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col
 
-from bot import texts
+from bot import locales, texts
 from bot.keyboards import Action
 from storage.models import (
     Alert,
@@ -102,7 +102,10 @@ def unaccounted_presses(presses, db: Database, handle) -> list[str]:
     stored = {(a.check_in_id, a.question_id): a.value for a in db.all(Answer)}
     answered = {c.id for c in db.all(CheckIn, CheckIn.status == CheckInStatus.ANSWERED)}
     replies = handle.call(lambda: {a.query_id: a.text for a in handle.server.callback_answers})
-    stale = {texts.STALE_BUTTON, texts.SUMMARY_CLOSED, texts.SUMMARY_OUT_OF_DATE}
+    stale = {
+        texts.STALE_BUTTON,
+        *(locales.say("en", k) for k in ("summary_closed", "summary_out_of_date")),
+    }
     problems = []
     for press in presses:
         callback = press.callback

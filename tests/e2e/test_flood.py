@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot import texts
+from bot import locales
 from bot.delivery.pacing import SendLimits
 from storage.models import InboxUpdate
 from tests.fake_bot_api import FakeBotApi
@@ -41,7 +41,9 @@ async def test_a_flood_from_a_stranger_does_not_delay_an_emergency(tmp_path):
             )
             outcomes = [u.outcome for u in bot.all(InboxUpdate, InboxUpdate.chat_id == STRANGER)]
             assert outcomes.count("throttled") >= 150
-            await server.wait_for(lambda: texts.SLOW_DOWN in server.sent_to(STRANGER), 10)
-            assert server.sent_to(STRANGER).count(texts.SLOW_DOWN) == 1
+            await server.wait_for(
+                lambda: locales.say("en", "slow_down") in server.sent_to(STRANGER), 10
+            )
+            assert server.sent_to(STRANGER).count(locales.say("en", "slow_down")) == 1
         finally:
             await bot.stop()

@@ -38,7 +38,7 @@ from sqlalchemy import event
 from sqlmodel import col, func, select
 from telegram.ext import CallbackQueryHandler
 
-from bot import texts
+from bot import locales
 from bot.runtime import HANDLING_UPDATE
 from bot.services.messages import Method
 from storage import repository as repo
@@ -74,7 +74,10 @@ ALLOWED_STAFF_EFFECTS = frozenset(
 )
 # The refusals a stranger may read: the stranger's answer, an invite link that is not valid
 # (anyone may open one), and the flood guard's "slow down".
-STRANGER_TEXTS = (texts.INVITE_UNKNOWN, texts.INVITE_USED, texts.INVITE_EXPIRED, texts.SLOW_DOWN)
+STRANGER_TEXTS = tuple(
+    locales.say("en", key)
+    for key in ("invite_unknown", "invite_used", "invite_expired", "slow_down")
+)
 
 LONG_TEXTS = (
     "ache " * 819,  # 4,095 characters
@@ -514,7 +517,10 @@ def check(bot: BotUnderTest, seen: Observed) -> None:
         where = f"{row.method} {row.text!r:.80} to {row.chat_id}, caused by {sent}"
         if row.chat_id in STRANGERS:
             assert sent is None or sent.who == row.chat_id, where
-            assert row.text in (texts.stranger(row.chat_id), *STRANGER_TEXTS), where
+            assert row.text in (
+                locales.say("en", "stranger", user_id=row.chat_id),
+                *STRANGER_TEXTS,
+            ), where
         patient = by_chat.get(row.chat_id)
         if patient is None:
             continue

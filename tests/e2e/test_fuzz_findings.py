@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot import texts
+from bot import locales, texts
 from storage import repository as repo
 from storage.models import AuditEvent, Patient, PatientStatus, StaffMember
 from tests.utils.harness import ADMIN_ID, COORDINATOR_ID
@@ -25,7 +25,9 @@ async def test_a_stranger_editing_a_message_gets_the_strangers_answer(bot, fake_
     sent = eve.send_text("hello")
     await server.next_message(STRANGER)
     eve.edit_message(sent, "hello again")
-    assert (await server.next_message(STRANGER)).text == texts.stranger(STRANGER)
+    assert (await server.next_message(STRANGER)).text == locales.say(
+        "en", "stranger", user_id=STRANGER
+    )
 
 
 async def test_forged_staff_buttons_leave_a_patients_question_as_it_was(bot, fake_bot_api):
@@ -44,7 +46,10 @@ async def test_forged_staff_buttons_leave_a_patients_question_as_it_was(bot, fak
         member_id = member.id
     for forged in (f"p:{patient_id}:pause:1", f"r:{member_id}:1", "c:1:1"):
         answer = await answer_of(server, ann.press_forged(question, forged))
-        assert answer.text in (texts.FOREIGN_BUTTON, texts.CONSENT_BUTTON_STALE), forged
+        assert answer.text in (
+            locales.say("en", "foreign_button"),
+            locales.say("en", "consent_stale"),
+        ), forged
     await bot.dispatch()
     assert server.message(ANN, question.message_id).buttons == buttons  # still answerable
     assert not server.message(ANN, question.message_id).edits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import texts
+from bot import locales, texts
 from storage import repository as repo
 from storage.models import Alert, AuditEvent, Patient
 from tests.utils.checkins import NONE_OF_THESE, press_answer, send_answers
@@ -75,15 +75,17 @@ async def test_a_patient_sees_their_infusions_answers_and_alerts(bot, fake_bot_a
     text = shown.text
     assert "Your reference: MRN1001" in text and "Your name here: Ann" in text
     version = bot.runtime.protocol.version
-    assert f"Consent: you agreed on Tue 24 Nov 09:00 (consent text version {version})" in text
+    assert (
+        f"Consent: you agreed on Tuesday 24 Nov at 09:00 (consent text version {version})" in text
+    )
     assert "Your infusions: 2" in text
-    assert "Infusion 1: Tue 24 Nov 10:00\n" in text
-    assert "Infusion 2: Fri 27 Nov 10:00, dose 35mg" in text
-    assert "Infusion 1, Before your infusion (Tue 24 Nov 10:00):\n  Pain now: 7/10" in text
-    assert "Infusion 2, Before your infusion (Fri 27 Nov 10:00):\n  Pain now: 4/10" in text
+    assert "Infusion 1: Tuesday 24 Nov at 10:00\n" in text
+    assert "Infusion 2: Friday 27 Nov at 10:00, dose 35mg" in text
+    assert "Infusion 1, Before your infusion (Tuesday 24 Nov at 10:00):\n  Pain now: 7/10" in text
+    assert "Infusion 2, Before your infusion (Friday 27 Nov at 10:00):\n  Pain now: 4/10" in text
     assert "  Sleep quality: Fair" in text
     assert "  Urine and liver: none" in text
-    assert "Problem report (Fri 27 Nov 10:00):" in text
+    assert "Problem report (Friday 27 Nov at 10:00):" in text
     assert "  In the patient's words: “my knees ache at night”" in text
     alerts = bot.all(Alert)
     assert "Alerts raised about you" in text and "· review" in text
@@ -126,7 +128,7 @@ async def test_long_data_is_paged_and_only_its_patient_turns_the_pages(bot, fake
     answer = await server.wait_for(
         lambda: next((a for a in server.callback_answers if a.query_id == query), None)
     )
-    assert answer.text == texts.MY_DATA_FOREIGN_PAGE
+    assert answer.text == locales.say("en", "mydata_foreign_page")
     assert server.sent_to(BEN) == before
     assert "MRN1001" not in server.message(BEN, his.message_id).text
 
@@ -135,7 +137,7 @@ async def test_long_data_is_paged_and_only_its_patient_turns_the_pages(bot, fake
     stale = await server.wait_for(
         lambda: next((a for a in server.callback_answers if a.query_id == query), None)
     )
-    assert stale.text == texts.MY_DATA_STALE_PAGE
+    assert stale.text == locales.say("en", "mydata_stale_page")
     assert "page 3 of 3" in server.message(ANN, first.message_id).text
 
 
@@ -145,7 +147,7 @@ async def test_strangers_and_staff_are_refused(bot, fake_bot_api):
     stranger = server.add_user(STRANGER, "Eve", started=True)
     stranger.send_text("/mydata")
     refusal = await server.next_message(STRANGER)
-    assert refusal.text == texts.stranger(STRANGER)
+    assert refusal.text == locales.say("en", "stranger", user_id=STRANGER)
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
     admin.send_text("/mydata")
     assert (await server.next_message(ADMIN_ID)).text == texts.NOT_YOUR_ROLE
@@ -154,6 +156,6 @@ async def test_strangers_and_staff_are_refused(bot, fake_bot_api):
     answer = await server.wait_for(
         lambda: next((a for a in server.callback_answers if a.query_id == query), None)
     )
-    assert answer.text == texts.MY_DATA_FOREIGN_PAGE
-    assert server.sent_to(STRANGER) == [texts.stranger(STRANGER)]
+    assert answer.text == locales.say("en", "mydata_foreign_page")
+    assert server.sent_to(STRANGER) == [locales.say("en", "stranger", user_id=STRANGER)]
     assert not bot.all(AuditEvent, AuditEvent.action == "mydata:viewed own data")

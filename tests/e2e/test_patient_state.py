@@ -59,7 +59,7 @@ async def test_a_pause_with_an_end_resumes_by_itself(bot, fake_bot_api):
     add_active_patients(bot, [PATIENT], infusion=False)
     await confirm(server, f"/pause {REF} 2026-11-26 09:00")
     told = await server.next_message(PATIENT, contains="paused your check-ins until")
-    assert "Thu 26 Nov 09:00" in told.text
+    assert "until Thursday 26 Nov at 09:00." in told.text
     bot.clock.advance(days=2)
     await bot.dispatch()
     await server.next_message(PATIENT, contains="started again")

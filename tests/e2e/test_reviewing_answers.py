@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from bot import texts
+from bot import keyboards, locales
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
 from storage.models import (
     Alert,
@@ -95,7 +95,7 @@ async def ticked(bot: BotUnderTest, message, *wanted: str) -> list[str]:
 
     def now_ticked() -> list[str] | None:
         shown = labels(server.message(PATIENT_ID, message.message_id))
-        boxes = [label[2:] for label in shown if label.startswith(texts.TICKED)]
+        boxes = [label[2:] for label in shown if label.startswith(keyboards.TICKED)]
         return shown if boxes == list(wanted) else None
 
     return await server.wait_for(now_ticked)
@@ -318,7 +318,7 @@ async def test_none_of_these_is_exclusive_and_done_with_nothing_ticked_asks_to_c
     await ticked(bot, checklist)
 
     asked = await reply_to(bot, patient.press(checklist, button_text="Done"))
-    assert asked == texts.NOTHING_TICKED
+    assert asked == locales.say("en", "tick_something")
     assert 'tick "None of these"' in asked
     assert "side_effects" not in answers(bot, "evening")
     assert labels(server.message(PATIENT_ID, checklist.message_id))  # still there to answer
@@ -431,8 +431,8 @@ async def test_two_send_taps_at_once_send_once(bot, fake_bot_api):
     first = patient.press(summary, button_text=SEND)
     second = patient.press(summary, button_text=SEND)  # before the first is handled
     await server.next_message(PATIENT_ID, contains=THANKS)
-    assert await reply_to(bot, first) == texts.ANSWER_SAVED
-    assert await reply_to(bot, second) == texts.SUMMARY_CLOSED
+    assert await reply_to(bot, first) == locales.say("en", "answer_saved")
+    assert await reply_to(bot, second) == locales.say("en", "summary_closed")
     assert sum(THANKS in text for text in server.sent_to(PATIENT_ID)) == 1
     assert status(bot, "baseline") == CheckInStatus.ANSWERED
 
@@ -448,8 +448,8 @@ async def test_taps_on_a_summary_already_left_change_nothing(bot, fake_bot_api):
     send = patient.press(summary, button_text=SEND)
     again = await server.next_message(PATIENT_ID, contains="How bad is your pain right now")
     assert await reply_to(bot, chosen) is None
-    assert await reply_to(bot, other) == texts.SUMMARY_OUT_OF_DATE
-    assert await reply_to(bot, send) == texts.SUMMARY_OUT_OF_DATE
+    assert await reply_to(bot, other) == locales.say("en", "summary_out_of_date")
+    assert await reply_to(bot, send) == locales.say("en", "summary_out_of_date")
     assert sum("Mood today" in text for text in server.sent_to(PATIENT_ID)) == 1
     assert answers(bot, "baseline") == before
     assert status(bot, "baseline") == CheckInStatus.IN_PROGRESS
@@ -473,9 +473,11 @@ async def test_a_summary_tap_after_the_check_in_closed_changes_nothing(bot, fake
     before = answers(bot, "baseline")
     count = len(server.messages(PATIENT_ID))
 
-    assert await reply_to(bot, patient.press(summary, button_text=SEND)) == texts.SUMMARY_CLOSED
+    assert await reply_to(bot, patient.press(summary, button_text=SEND)) == locales.say(
+        "en", "summary_closed"
+    )
     closed = patient.press(summary, button_text="Change: Mood")
-    assert await reply_to(bot, closed) == texts.SUMMARY_CLOSED
+    assert await reply_to(bot, closed) == locales.say("en", "summary_closed")
     assert answers(bot, "baseline") == before
     assert len(server.messages(PATIENT_ID)) == count  # no question, no thank-you
     assert not any(THANKS in text for text in server.sent_to(PATIENT_ID))
@@ -487,7 +489,7 @@ async def test_someone_else_tapping_a_summary_changes_nothing(bot, fake_bot_api)
     stranger = server.add_user(STRANGER_ID, "Eve", started=True)
     # A forged press: someone else's client sends the patient's button data.
     query = server.press(PATIENT_ID, stranger, summary.message_id, SEND, None)
-    assert await reply_to(bot, query) == texts.FOREIGN_BUTTON
+    assert await reply_to(bot, query) == locales.say("en", "foreign_button")
     assert status(bot, "baseline") == CheckInStatus.IN_PROGRESS
     assert server.messages(STRANGER_ID) == []
     assert server.message(PATIENT_ID, summary.message_id).buttons

@@ -213,7 +213,7 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
             question = await server.next_message(PATIENT, contains=contains)
             press_answer(server.user(PATIENT), question, button)
         closed = await server.next_message(PATIENT, contains="The clinic is closed now")
-        assert "when it opens, Wed 25 Nov 08:00" in closed.text
+        assert "when it opens, Wednesday 25 Nov at 08:00." in closed.text
         await server.next_message(NEW_STAFF, contains="URGENT alert")
 
         server.user(PATIENT + 1).send_text("my knees ache")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import texts
+from bot import locales
 from storage.models import AuditEvent, CheckIn, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline, enrol_patient
 from tests.utils.checkins import send_answers
@@ -152,7 +152,7 @@ async def test_an_old_place_button_after_discharge_changes_nothing(bot, fake_bot
         session.commit()
     ann.press(offer, button_text="Madrid · 11:00")
     await server.wait_for(lambda: server.callback_answers)
-    assert server.callback_answers[-1].text == texts.ZONE_BUTTON_STALE
+    assert server.callback_answers[-1].text == locales.say("en", "zone_stale")
     await server.wait_for(lambda: not server.message(PATIENT_ID, offer.message_id).buttons)
     assert patient_zone(bot) == "Europe/London"
     ann.send_text("/timezone Madrid")

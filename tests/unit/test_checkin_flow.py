@@ -11,8 +11,10 @@ from bot.core import checkin as flow
 from bot.core.protocol import load_protocol
 from bot.core.rules import AnswerContext, evaluate_answers
 from bot.keyboards import Action, Callback
+from bot.voice import voice
 
 PROTOCOL = load_protocol()
+ENGLISH = voice(PROTOCOL, "en")
 SIDE_EFFECTS = PROTOCOL.questions["side_effects"]
 WORDS = PROTOCOL.questions["report_words"]
 EVENING = PROTOCOL.step("evening")
@@ -102,20 +104,20 @@ def test_the_summary_lists_the_questions_asked_and_answered_in_order():
 
 
 def test_the_checklist_keyboard_has_an_exclusive_box_and_done():
-    rows = keyboards.multi_keyboard(7, SIDE_EFFECTS, [NONE], can_go_back=False)
+    rows = keyboards.multi_keyboard(ENGLISH, 7, SIDE_EFFECTS, [NONE], can_go_back=False)
     none_box, done = rows[-2][0], rows[-1][0]
     assert none_box[0] == "☑ None of these"
     assert Callback.decode(none_box[1]) == Callback(
         Action.TOGGLE, 7, "side_effects", len(SIDE_EFFECTS.options), 0
     )
     assert done == ("Done", Callback(Action.DONE, 7, "side_effects").encode())
-    rows = keyboards.multi_keyboard(7, SIDE_EFFECTS, ["rash", "nausea"], can_go_back=False)
+    rows = keyboards.multi_keyboard(ENGLISH, 7, SIDE_EFFECTS, ["rash", "nausea"], can_go_back=False)
     assert rows[-2][0][0] == "☐ None of these" and rows[-1][0][0] == "Done (2 ticked)"
 
 
 def test_the_summary_keyboard_sends_first_then_changes_each_answer():
     questions = [PROTOCOL.questions["pain_now"], SIDE_EFFECTS]
-    rows = keyboards.summary_keyboard(12, questions)
+    rows = keyboards.summary_keyboard(ENGLISH, 12, questions)
     assert [label for [(label, _)] in rows] == [
         "✅ Send",
         "Change: Pain now",
@@ -126,7 +128,7 @@ def test_the_summary_keyboard_sends_first_then_changes_each_answer():
 
 
 def test_every_free_text_question_has_a_skip_button():
-    optional = keyboards.text_keyboard(3, WORDS, can_go_back=False)
+    optional = keyboards.text_keyboard(ENGLISH, 3, WORDS, can_go_back=False)
     assert optional == [[("Nothing to add", "n:3:report_words")]]
-    required = keyboards.text_keyboard(3, replace(WORDS, optional=False), can_go_back=True)
+    required = keyboards.text_keyboard(ENGLISH, 3, replace(WORDS, optional=False), can_go_back=True)
     assert [label for [(label, _)] in required] == ["Skip this question", "↩ Change last answer"]

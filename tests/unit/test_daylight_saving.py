@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import texts
+from bot import locales, texts
 from bot.core.durations import Duration
 from bot.core.parsing import ParseError, infusion_args, pause_end
 from bot.core.protocol import Step
@@ -228,6 +228,10 @@ def test_an_infusion_started_in_the_repeated_hour_takes_the_first_and_says_so(
 
 
 def test_the_patient_reads_which_of_two_equal_times_is_meant():
-    assert texts.day_and_time(utc(2027, 10, 31, 0, 30), LONDON) == "Sunday 31 Oct at 01:30 BST"
-    assert texts.day_and_time(utc(2027, 10, 31, 1, 30), LONDON) == "Sunday 31 Oct at 01:30 GMT"
-    assert texts.day_and_time(utc(2027, 10, 31, 9, 0), LONDON) == "Sunday 31 Oct at 09:00"
+    assert (
+        locales.format_time("en", utc(2027, 10, 31, 0, 30), LONDON) == "Sunday 31 Oct at 01:30 BST"
+    )
+    assert (
+        locales.format_time("en", utc(2027, 10, 31, 1, 30), LONDON) == "Sunday 31 Oct at 01:30 GMT"
+    )
+    assert locales.format_time("en", utc(2027, 10, 31, 9, 0), LONDON) == "Sunday 31 Oct at 09:00"
