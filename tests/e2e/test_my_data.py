@@ -86,7 +86,7 @@ async def test_a_patient_sees_their_infusions_answers_and_alerts(bot, fake_bot_a
     assert "  Sleep quality: Fair" in text
     assert "  Urine and liver: none" in text
     assert "Problem report (Friday 27 Nov at 10:00):" in text
-    assert "  In the patient's words: “my knees ache at night”" in text
+    assert "  Anything else, in words: “my knees ache at night”" in text
     alerts = bot.all(Alert)
     assert "Alerts raised about you" in text and "· review" in text
     for alert in alerts:  # date and severity only: never the rule or what staff read

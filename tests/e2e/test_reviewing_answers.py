@@ -381,7 +381,7 @@ async def test_a_free_text_question_that_is_not_optional_can_be_skipped(fake_bot
         patient.press(words, button_text="Skip this question")
 
         summary = await server.next_message(PATIENT_ID, contains=SUMMARY)
-        assert "• In the patient's words: (skipped)" in summary.text
+        assert "• Anything else, in words: (skipped)" in summary.text
         assert "✓ Your answer: (skipped)" in server.message(PATIENT_ID, words.message_id).text
         assert answers(bot, "report")["report_words"] == "null"  # a skip, not a text
         assert "patient_words" not in {a.rule_id for a in bot.all(Alert)}
@@ -404,21 +404,21 @@ async def test_nothing_to_add_is_stored_as_a_skip_and_typed_words_as_text(bot, f
     server = fake_bot_api
     skipped = await report_with_nothing_to_add(bot)
     patient = server.user(PATIENT_ID)
-    assert "• In the patient's words: (nothing added)" in skipped.text
+    assert "• Anything else, in words: (nothing added)" in skipped.text
     patient.press(skipped, button_text=SEND)
     await server.next_message(PATIENT_ID, contains=THANKS)
 
     await report_words_question(server, patient)
     patient.send_text("my back is stiff")
     written = await server.next_message(PATIENT_ID, contains=SUMMARY)
-    assert "• In the patient's words: my back is stiff" in written.text
+    assert "• Anything else, in words: my back is stiff" in written.text
 
     stored = [a.value for a in bot.all(Answer, Answer.question_id == "report_words")]
     assert stored == ["null", '"my back is stiff"']
     patient.send_text("/mydata")  # the patient reads the skip as such, never as words
     mine = await server.next_message(PATIENT_ID, contains="What the clinic holds about you")
-    assert "In the patient's words: (nothing added)" in mine.text
-    assert "In the patient's words: “my back is stiff”" in mine.text
+    assert "Anything else, in words: (nothing added)" in mine.text
+    assert "Anything else, in words: “my back is stiff”" in mine.text
 
 
 # -- 4. races and bad input on the summary -----------------------------------------------------
@@ -502,7 +502,7 @@ async def test_a_report_left_at_its_summary_reaches_staff_once_and_closes_answer
     await report_with_nothing_to_add(bot)
     # The report reaches staff at its last answer, not at Send.
     filed = await server.next_message(ADMIN_ID, contains="Problem report (nothing in it alerted)")
-    assert "In the patient's words: skipped" in filed.text
+    assert "Anything else, in words: skipped" in filed.text
 
     bot.clock.advance(hours=1, minutes=1)  # the report's window closes without Send
     await bot.dispatch()

@@ -102,8 +102,8 @@ def broken(tmp_path, old, new):
         ('\nwhen = "words"\npatient_text = "relayed"', '\nwhen = "missed"', "rules"),
         ('kind = "scale"', 'kind = "slider"', "questions.pain_now.kind"),
         (
-            'kind = "choice"\nlabel.en = "PGIC"',
-            'kind = "choice"\nlabel.en = "PGIC"\nmin = 0',
+            'kind = "choice"\nlabel.en = "Overall change (PGIC)"',
+            'kind = "choice"\nlabel.en = "Overall change (PGIC)"\nmin = 0',
             "questions.pgic.min",
         ),
         ('window = "2h"', 'window = "2 hours"', "steps[0] (baseline).window"),
