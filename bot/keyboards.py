@@ -259,6 +259,15 @@ def acknowledge_keyboard(alert_id: int) -> Keyboard:
     return [[_button(texts.ACKNOWLEDGE_BUTTON, Callback(Action.ACKNOWLEDGE, alert_id))]]
 
 
+def acknowledge_each_keyboard(alert_ids: list[int]) -> Keyboard:
+    """One numbered Acknowledge button per alert, for a message carrying several alerts that
+    are each acknowledged on their own."""
+    return [
+        [_button(texts.acknowledge_numbered(alert_id), Callback(Action.ACKNOWLEDGE, alert_id))]
+        for alert_id in alert_ids
+    ]
+
+
 def time_zone_keyboard(patient_id: int, labels: list[str]) -> Keyboard:
     """The places /timezone offers, two to a row, in the order the service offers them."""
     buttons = [

@@ -49,6 +49,14 @@ UNKNOWN_COMMAND_STAFF = "I don't know that command. /help lists yours."
 ACKNOWLEDGE_BUTTON = "Acknowledge"
 
 
+def acknowledge_numbered(number: int) -> str:
+    """The Acknowledge button of one alert among several in one staff message."""
+    return f"{ACKNOWLEDGE_BUTTON} #{number}"
+
+
+ALERT_SEPARATOR = "\n\n———\n\n"  # between the alerts one staff message carries
+
+
 ACK_USAGE = "Usage: /ack <alert number>, for example /ack 12 (the number is in the alert's title)."
 
 

@@ -298,6 +298,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # given up: the chat cannot be reached or the message is refused
+    COMBINED = "combined"  # not sent alone: another message to its chat carries its alert
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -11,7 +11,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, literal, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    update,
+)
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -1174,6 +1184,45 @@ def pending_group_message(session: Session, chat_id: int, group_key: str) -> Out
             OutboxMessage.attempts == 0,
         )
     ).first()
+
+
+def alerts_waiting_behind(
+    session: Session,
+    head: OutboxMessage,
+    now: datetime,
+    *,
+    purpose: str,
+    method: str,
+    severities: list[str],
+    limit: int,
+) -> list[tuple[OutboxMessage, Alert]]:
+    """Messages of one alert each (never tried, due, not grouped) queued to the head's chat
+    behind it, with their alerts: in the order of `severities` (most severe first), then
+    oldest first."""
+    rank = case(
+        {severity: number for number, severity in enumerate(severities)},
+        value=Alert.severity,
+        else_=len(severities),
+    )
+    return list(
+        session.exec(
+            select(OutboxMessage, Alert)
+            .join(Alert, col(Alert.id) == col(OutboxMessage.alert_id))
+            .where(
+                OutboxMessage.chat_id == head.chat_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.purpose == purpose,
+                OutboxMessage.method == method,
+                OutboxMessage.attempts == 0,
+                OutboxMessage.next_attempt_at <= now,
+                col(OutboxMessage.id) != head.id,
+                col(OutboxMessage.group_key).is_(None),
+                col(OutboxMessage.grouped_alert_ids).is_(None),
+            )
+            .order_by(rank, OutboxMessage.id)
+            .limit(limit)
+        )
+    )
 
 
 def alerts_sharing_message(session: Session, chat_id: int, message_id: int) -> list[Alert]:

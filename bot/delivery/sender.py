@@ -27,7 +27,7 @@ from telegram.error import (
 
 from bot.delivery.pacing import Pacer, SendLimits
 from bot.runtime import Runtime
-from bot.services import deliveries
+from bot.services import alerts, deliveries
 from bot.services.messages import Method
 from storage import repository as repo
 from storage.models import OutboxMessage
@@ -193,11 +193,23 @@ class Sender:
         chat_id = row.chat_id  # an outcome may move the row to another chat
         try:
             while row is not None:
-                await self._deliver_one(row, chat_id)
+                await self._deliver_one(self._with_backlog(row), chat_id)
                 row = self._next_in_chat(chat_id)
         finally:
             self._busy_chats.discard(chat_id)
             self.wake({chat_id})
+
+    def _with_backlog(self, row: OutboxMessage) -> OutboxMessage:
+        """A staff alert takes along the alerts queued behind it for its chat (see
+        alerts.combine_backlog); if that cannot be done now, it goes alone."""
+        if not alerts.may_carry_backlog(row):
+            return row
+        try:
+            with self._rt.session() as session:
+                return alerts.combine_backlog(self._rt, session, self._rt.clock.now(), row)
+        except Exception as exc:
+            log.error("combining alerts for outbox %s failed: %s", row.id, type(exc).__name__)
+            return row
 
     async def _deliver_one(self, row: OutboxMessage, chat_id: int) -> None:
         try:

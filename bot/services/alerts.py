@@ -26,10 +26,10 @@ from bot.core.rules import Match
 from bot.core.schedule import office_hours
 from bot.runtime import Runtime
 from bot.services import messages
-from bot.services.messages import Purpose
+from bot.services.messages import Method, Purpose
 from bot.voice import Voice
 from storage import repository as repo
-from storage.models import Alert, CheckInStatus, OutboxMessage
+from storage.models import Alert, CheckInStatus, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ UNREACHABLE_RULE = "patient_unreachable"
 GROUPED_RULES = frozenset({UNREACHABLE_RULE})
 GROUP_WAIT = timedelta(seconds=10)
 DIGEST = "out_of_hours_review"
+# A message carrying the alerts that queued for one staff chat, each acknowledged on its own.
+COMBINED = "combined"
+MOST_COMBINED = 20
+ACKNOWLEDGED_LINE_ROOM = 120  # characters kept for each alert's "Acknowledged by" line
 SNOOZED = "snoozed"  # the name on an alert a snooze acknowledged
 LONGEST_SNOOZE = timedelta(days=30)
 ON_CALL_SETTING = "on_call"
@@ -143,6 +147,83 @@ def _notify_together(rt: Runtime, session: Session, now: datetime, alerts: list[
             alert_id=head.id,
             carries=[a.id for a in alerts],
         )
+
+
+def may_carry_backlog(row: OutboxMessage) -> bool:
+    """Whether this message is one staff alert, never tried, that could take along the
+    alerts queued behind it for the same chat."""
+    return (
+        row.method == Method.SEND
+        and row.purpose == Purpose.ALERT
+        and row.attempts == 0
+        and row.alert_id is not None
+        and row.group_key is None
+        and row.grouped_alert_ids is None
+    )
+
+
+def combine_backlog(
+    rt: Runtime, session: Session, now: datetime, row: OutboxMessage
+) -> OutboxMessage:
+    """The alert about to go to a staff chat takes along the alerts queued behind it there,
+    most severe first, as many as one message holds; returns the row to send as it now is.
+
+    A backlog (two hundred answers at once, at one message a second to a private chat) is
+    then a few messages instead of one per alert, and nothing in it waits longer than the
+    message that goes now. Every alert keeps its own Acknowledge button, its delivery record
+    and its escalation; the rows taken along are marked combined, not sent.
+    """
+    waiting = repo.alerts_waiting_behind(
+        session,
+        row,
+        now,
+        purpose=Purpose.ALERT,
+        method=Method.SEND,
+        severities=[severity.value for severity in Severity],
+        limit=MOST_COMBINED - 1,
+    )
+    if not waiting:
+        return row
+    head = repo.get_outbox_message(session, row.id)
+    first = repo.get_alert(session, head.alert_id)
+    carried = {first.id: (first, alert_text(rt, session, first))}
+    room = texts.MESSAGE_LIMIT - len(carried[first.id][1]) - ACKNOWLEDGED_LINE_ROOM
+    for other, alert in waiting:
+        text = alert_text(rt, session, alert)
+        size = len(texts.ALERT_SEPARATOR) + len(text) + ACKNOWLEDGED_LINE_ROOM
+        if size > room:
+            break
+        room -= size
+        carried[alert.id] = (alert, text)
+        other.status = OutboxStatus.COMBINED
+    if len(carried) == 1:
+        return row
+    ordered = sorted(carried.values(), key=lambda pair: _severity_order(pair[0]))
+    text, keyboard = _combined(ordered)
+    messages.rewrite(head, text, keyboard, [alert.id for alert, _ in ordered])
+    head.group_key = COMBINED
+    head.silent = all(alert.severity == Severity.REVIEW for alert, _ in ordered)
+    log.info("staff message %s carries %d alerts that waited for its chat", head.id, len(ordered))
+    return head
+
+
+def combined_message(
+    rt: Runtime, session: Session, alerts: list[Alert]
+) -> tuple[str, keyboards.Keyboard]:
+    """A message carrying alerts that are each acknowledged on their own: every alert as it
+    would read alone, most severe first, and a button for each one not yet acknowledged."""
+    ordered = sorted(alerts, key=_severity_order)
+    return _combined([(alert, alert_text(rt, session, alert)) for alert in ordered])
+
+
+def _combined(carried: list[tuple[Alert, str]]) -> tuple[str, keyboards.Keyboard]:
+    text = texts.ALERT_SEPARATOR.join(text for _, text in carried)
+    waiting = [alert.id for alert, _ in carried if alert.acknowledged_at is None]
+    return text, keyboards.acknowledge_each_keyboard(waiting)
+
+
+def _severity_order(alert: Alert) -> tuple[int, int]:
+    return Severity(alert.severity).rank, alert.id
 
 
 def digest(rt: Runtime, session: Session, alert_ids: list[int]) -> tuple[str, keyboards.Keyboard]:
@@ -371,6 +452,10 @@ def acknowledge(
     text = alert_text(rt, session, alert)
     for copy in repo.deliveries_of(session, alert_id):
         carried = repo.alerts_sharing_message(session, copy.chat_id, copy.message_id)
+        if copy.kind == COMBINED:  # each alert has its own button: only this one is done
+            body, keyboard = combined_message(rt, session, carried)
+            messages.edit(session, now, copy.chat_id, copy.message_id, body, keyboard)
+            continue
         if len(carried) > 1:
             # One message for several alerts: acknowledging it acknowledges them all.
             for other in carried:
@@ -448,6 +533,8 @@ def reroute_to_admins(
             session, now, chat_id, body, Purpose.ALERT, keyboard, alert_id=row.alert_id
         )
         copy.grouped_alert_ids = row.grouped_alert_ids
+        if row.group_key == COMBINED:  # each alert keeps its own button
+            copy.group_key, copy.markup = row.group_key, row.markup
 
 
 def staff_group_migrated(

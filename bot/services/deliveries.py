@@ -42,13 +42,14 @@ def delivered(
         messages.clear(session, now, row.chat_id, message_id)
     if row.purpose not in (Purpose.ALERT, Purpose.ESCALATION):
         return
+    kind = alerts.COMBINED if row.group_key == alerts.COMBINED else row.purpose
     for alert_id in messages.grouped_alert_ids(row):
         repo.record_delivery(
             session,
             alert_id=alert_id,
             chat_id=row.chat_id,
             message_id=message_id,
-            kind=row.purpose,
+            kind=kind,
             now=now,
         )
         if row.purpose == Purpose.ALERT:

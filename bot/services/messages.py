@@ -97,9 +97,14 @@ def send_grouped(
         row.group_key, row.next_attempt_at = group_key, now + wait
         row.priority = PRIORITY[Purpose.NOTICE]
     text, keyboard = render(alert_ids)
-    row.grouped_alert_ids = json.dumps(alert_ids)
-    row.text, row.markup = text, json.dumps(keyboard)
+    rewrite(row, text, keyboard, alert_ids)
     return row
+
+
+def rewrite(row: OutboxMessage, text: str, keyboard: Keyboard, alert_ids: list[int]) -> None:
+    """Make a queued message carry these alerts, with this text and these buttons."""
+    row.grouped_alert_ids = json.dumps(alert_ids)
+    row.text, row.markup = text, json.dumps(keyboard) if keyboard else None
 
 
 def grouped_alert_ids(row: OutboxMessage) -> list[int]:

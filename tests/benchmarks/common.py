@@ -242,24 +242,28 @@ class ThreadedFake:
 
 
 class FirstMatch:
-    """Per key, when the first bot message with that key arrived (a listener on the fake)."""
+    """Per key, when the first bot message with that key arrived (a listener on the fake).
+
+    `key` gives a message's key, None, or a list of keys (a message about several people).
+    """
 
     def __init__(self, key: Callable[[Sent], object | None]) -> None:
         self._key = key
         self.at: dict[object, float] = {}
 
     def __call__(self, message: BotMessage, sent: Sent) -> None:
-        key = self._key(sent)
-        if key is not None and key not in self.at:
-            self.at[key] = sent.at
+        found = self._key(sent)
+        for key in found if isinstance(found, list) else [found]:
+            if key is not None and key not in self.at:
+                self.at[key] = sent.at
 
 
-def staff_alert_for(sent: Sent, staff_chat: int = ADMIN_ID) -> int | None:
-    """The patient's user id when `sent` is a staff alert about them, else None."""
+def staff_alert_for(sent: Sent, staff_chat: int = ADMIN_ID) -> list[int]:
+    """The user ids of the patients `sent` alerts staff about (one message may carry the
+    alerts that queued for the staff chat), else none."""
     if sent.chat_id != staff_chat or " alert" not in sent.text:
-        return None
-    found = _PATIENT_REF.search(sent.text)
-    return int(found.group(1)[3:]) if found else None
+        return []
+    return [int(ref[3:]) for ref in _PATIENT_REF.findall(sent.text)]
 
 
 async def until(condition: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
