@@ -100,7 +100,7 @@ class Inbox:
         # Updates to chats where someone is flooding wait until what Telegram holds is read
         # and the bot has handled and sent everything else (or HELD_AT_MOST_SECONDS): handled
         # first, they would make everyone else wait.
-        self._held: list[Update] = []
+        self._held: list[JSON] = []  # read into PTB objects only when they are let go
         self._held_chats: set[int | None] = set()
         self._backlog = False  # the last batch was full: Telegram holds more
         self._releasing: asyncio.Task | None = None
@@ -200,12 +200,11 @@ class Inbox:
         for r in received:
             if r.update_id not in fresh or verdicts[r.update_id] is not True:
                 continue
-            update = Update.de_json(r.raw, bot)
             if r.chat_id in flooded or r.chat_id in self._held_chats:
-                self._held.append(update)
+                self._held.append(r.raw)
                 self._held_chats.add(r.chat_id)
             else:
-                self._app.update_queue.put_nowait(update)
+                self._app.update_queue.put_nowait(Update.de_json(r.raw, bot))
 
     async def _release_held(self) -> None:
         """Queue the updates held back behind a flood, in order, once the bot is idle."""
@@ -214,8 +213,8 @@ class Inbox:
         while quiet_checks < 2 and time.monotonic() < deadline:
             await asyncio.sleep(QUIET_CHECK_SECONDS)
             quiet_checks = 0 if self._busy() else quiet_checks + 1
-        for update in self._held:
-            self._app.update_queue.put_nowait(update)
+        for raw in self._held:
+            self._app.update_queue.put_nowait(Update.de_json(raw, self._app.bot))
         self._held, self._held_chats, self._releasing = [], set(), None
 
     def _flood_verdict(self, received: Received, now: float) -> bool | None:
