@@ -1334,13 +1334,14 @@ def store_updates(
     A row with an outcome (an update deliberately not handled) is stored as handled.
     """
     rows = list(updates)
-    known = set(
-        session.exec(
-            select(InboxUpdate.update_id).where(
-                col(InboxUpdate.update_id).in_([row[0] for row in rows])
-            )
+    ids = [row[0] for row in rows]
+    newest = last_update_id(session)
+    # Telegram numbers updates in order: only a batch sent again can hold known ones.
+    known = set()
+    if ids and newest is not None and min(ids) <= newest:
+        known = set(
+            session.exec(select(InboxUpdate.update_id).where(col(InboxUpdate.update_id).in_(ids)))
         )
-    )
     fresh = []
     for update_id, chat_id, payload, outcome in rows:
         if update_id in known:
@@ -1356,8 +1357,8 @@ def store_updates(
                 "outcome": outcome,
             }
         )
-    if fresh:  # one statement for the batch (a flood is a hundred at a time)
-        session.execute(insert(InboxUpdate), fresh)
+    if fresh:  # one Core statement for the batch (a flood is a hundred at a time)
+        session.execute(insert(InboxUpdate.__table__), fresh)
     return [row["update_id"] for row in fresh]
 
 

@@ -55,6 +55,7 @@ class Received:
     user_id: int | None
     chat_id: int | None
     is_press: bool
+    private: bool  # in a private chat with the bot
 
     @property
     def update_id(self) -> int:
@@ -67,10 +68,14 @@ class Received:
         for kind in ("message", "edited_message"):
             if kind in raw:
                 item = raw[kind]
-                return cls(raw, item.get("from", {}).get("id"), item["chat"]["id"], False)
+                chat = item["chat"]
+                private = chat["type"] == ChatType.PRIVATE
+                return cls(raw, item.get("from", {}).get("id"), chat["id"], False, private)
         press = raw.get("callback_query")
         if press is not None and "message" in press:
-            return cls(raw, press["from"]["id"], press["message"]["chat"]["id"], True)
+            chat = press["message"]["chat"]
+            private = chat["type"] == ChatType.PRIVATE
+            return cls(raw, press["from"]["id"], chat["id"], True, private)
         update = Update.de_json(raw, bot)
         user, chat = update.effective_user, update.effective_chat
         return cls(
@@ -78,6 +83,7 @@ class Received:
             user.id if user else None,
             chat.id if chat else None,
             update.callback_query is not None,
+            chat is not None and chat.type == ChatType.PRIVATE,
         )
 
 
@@ -102,6 +108,9 @@ class Inbox:
         # first, they would make everyone else wait.
         self._held: list[JSON] = []  # read into PTB objects only when they are let go
         self._held_chats: set[int | None] = set()
+        # Private chats where a flood started: told to slow down when the held updates are
+        # let go (done while storing the flood, it made everyone else's updates wait).
+        self._slowed: set[int] = set()
         self._backlog = False  # the last batch was full: Telegram holds more
         self._releasing: asyncio.Task | None = None
         # Asking for getUpdates as JSON is deliberate (see the module docstring).
@@ -152,7 +161,7 @@ class Inbox:
             if updates:
                 self._accept(updates)
             self._backlog = len(updates) == BATCH_LIMIT
-            if self._held and not self._backlog and self._releasing is None:
+            if (self._held or self._slowed) and not self._backlog and self._releasing is None:
                 self._releasing = asyncio.create_task(self._release_held())
 
     async def _fetch(self) -> list[JSON]:
@@ -191,9 +200,9 @@ class Inbox:
         ]
         with self._rt.session() as session:
             fresh = set(repo.store_updates(session, rows, self._rt.clock.now()))
-            for r in received:
-                if r.update_id in fresh and verdicts[r.update_id] is None:
-                    self._slow_down(session, Update.de_json(r.raw, bot))
+        for r in received:
+            if r.update_id in fresh and verdicts[r.update_id] is None:
+                self._flood_started(r)
         self._offset = received[-1].update_id + 1
         log.debug("stored %d updates (%d new), up to %d", len(rows), len(fresh), self._offset - 1)
         flooded = {r.chat_id for r in received if verdicts[r.update_id] is not True}
@@ -213,27 +222,37 @@ class Inbox:
         while quiet_checks < 2 and time.monotonic() < deadline:
             await asyncio.sleep(QUIET_CHECK_SECONDS)
             quiet_checks = 0 if self._busy() else quiet_checks + 1
-        for raw in self._held:
+        held, slowed = self._held, self._slowed
+        self._held, self._held_chats, self._slowed, self._releasing = [], set(), set(), None
+        for raw in held:
             self._app.update_queue.put_nowait(Update.de_json(raw, self._app.bot))
-        self._held, self._held_chats, self._releasing = [], set(), None
+        if slowed:
+            try:
+                self._slow_down(slowed)
+            except Exception as exc:  # a courtesy: never worth stopping the releases for
+                log.error("telling a flood to slow down failed: %s", type(exc).__name__)
 
     def _flood_verdict(self, received: Received, now: float) -> bool | None:
         if received.is_press or received.user_id is None:
             return True
         return self._flood.admit(received.user_id, now)
 
-    def _slow_down(self, session, update: Update) -> None:
-        """The first message held back in a flood: one "slow down" instead of answers."""
-        chat = update.effective_chat
-        log.info("update %s starts a flood; what follows is stored, not answered", update.update_id)
-        if chat is None or chat.type != ChatType.PRIVATE:
-            return
-        now = self._rt.clock.now()
-        # Answers to the flood itself that have not gone out yet are not worth sending.
-        repo.drop_pending_replies(session, chat.id, Purpose.REPLY, "flood")
-        patient = repo.patient_by_telegram_id(session, chat.id)
-        voice = self._rt.voice(patient.language if patient else None)
-        messages.send(session, now, chat.id, voice.say("slow_down"), Purpose.REPLY)
+    def _flood_started(self, received: Received) -> None:
+        """The first message held back in a flood: its person is told to slow down later."""
+        log.info("update %s starts a flood: stored, not answered", received.update_id)
+        if received.private:
+            self._slowed.add(received.chat_id)
+
+    def _slow_down(self, chats: set[int]) -> None:
+        """One "slow down" to each person whose flood started, instead of answers."""
+        with self._rt.session() as session:
+            now = self._rt.clock.now()
+            for chat_id in chats:
+                # Answers to the flood itself that have not gone out yet are not worth sending.
+                repo.drop_pending_replies(session, chat_id, Purpose.REPLY, "flood")
+                patient = repo.patient_by_telegram_id(session, chat_id)
+                voice = self._rt.voice(patient.language if patient else None)
+                messages.send(session, now, chat_id, voice.say("slow_down"), Purpose.REPLY)
 
 
 def _outcome(verdict: bool | None) -> str | None:
