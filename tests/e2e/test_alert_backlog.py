@@ -1,7 +1,9 @@
-"""Alerts that queue for one staff chat go out together, each still acknowledged on its own."""
+"""Alerts never wait behind routine messages, and those that queue for one staff chat go out
+together, each still acknowledged on its own."""
 
 from __future__ import annotations
 
+from bot.delivery.pacing import SendLimits
 from storage.models import Alert, AlertDelivery, OutboxMessage
 from tests.fake_bot_api import FakeBotApi
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
@@ -10,6 +12,7 @@ from tests.utils.patients import add_active_patients
 PATIENTS = [1001, 1002, 1003, 1004]
 WORDS = ["my back hurts", "my knee hurts", "I have chest pain", "my arm is sore"]
 GROUP = -100500
+DUE = list(range(2001, 2121))  # four seconds of check-ins at 30 messages a second
 
 
 def staff_rows(bot: BotUnderTest, chat_id: int = ADMIN_ID) -> list[OutboxMessage]:
@@ -142,3 +145,26 @@ async def test_a_backlog_the_staff_group_refuses_reaches_the_admins_with_every_b
         )
     finally:
         await bot.stop()
+
+
+async def test_an_emergency_raised_behind_a_burst_of_check_ins_goes_out_before_them(tmp_path):
+    async with FakeBotApi(enforce_limits=True) as server:
+        bot = await start_bot(server, tmp_path, limits=SendLimits())
+        try:
+            server.add_user(ADMIN_ID, "Dana", started=True)
+            add_active_patients(bot, DUE)
+            add_active_patients(bot, [PATIENTS[0]], infusion=False)
+            await bot.dispatch()
+            await server.wait_for(lambda: sum(bool(server.sent_to(p)) for p in DUE) >= 30)
+            server.user(PATIENTS[0]).send_text("I have chest pain")
+            await server.wait_for(lambda: all(server.sent_to(p) for p in DUE))
+            sends = [c.params["chat_id"] for c in server.requests if c.method == "sendMessage"]
+            # Both the patient's "call 112" and the staff alert overtook the check-ins
+            # still waiting for Telegram's 30 a second.
+            last_check_in = max(i for i, chat in enumerate(sends) if chat in DUE)
+            assert sends.index(PATIENTS[0]) < last_check_in
+            assert sends.index(ADMIN_ID) < last_check_in
+            assert "Call 112 now" in server.sent_to(PATIENTS[0])[0]
+            assert server.rate_limited == []
+        finally:
+            await bot.stop()
