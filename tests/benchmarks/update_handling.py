@@ -48,6 +48,7 @@ from tests.benchmarks.common import (
     start_bot,
 )
 from tests.fake_bot_api import BotMessage
+from tests.utils.checkins import NONE_BOX
 
 PATIENTS = 50
 FEW_PATIENTS = 5
@@ -121,12 +122,14 @@ class Patients:
         else:
             self.finished += 1
 
-    def _tap(self, message: BotMessage, label: str) -> None:
+    def _tap(self, message: BotMessage, labels: tuple[str, ...]) -> None:
         now = time.perf_counter()
         if self._first_tap is None:
             self._first_tap = now
         self._tapped[message.chat_id] = now
-        self._fake.server.user(message.chat_id).press(message, button_text=label)
+        patient = self._fake.server.user(message.chat_id)
+        for label in labels:  # a checklist: its "None of these" box, then Done
+            patient.press(message, button_text=label)
 
     def end_round(self) -> Round:
         """The round just finished: its answers and its time from first tap to last reply."""
@@ -135,20 +138,24 @@ class Patients:
         return done
 
 
-def calm_answer(message: BotMessage) -> str:
+def calm_answer(message: BotMessage) -> tuple[str, ...]:
     """A patient doing well: no alert rule fires and the follow-up does not end early
-    (pain 5 at baseline and 3 after, mood 5, middle choices, no side effects, "No")."""
+    (pain 5 at baseline and 3 after, mood 5, middle choices, no side effects, "No"), and
+    every check-in sent from its summary. Returns the buttons to tap, in order."""
     buttons = [(label, data) for label, data in message.buttons if data and data[:2] != "b:"]
+    send = [label for label, data in buttons if data.startswith("f:")]
+    if send:
+        return (send[0],)
     done = [label for label, data in buttons if data.startswith("d:")]
     if done:
-        return done[0]
+        return (NONE_BOX, done[0])
     labels = [label for label, _ in buttons]
     if "No" in labels:
-        return "No"
+        return ("No",)
     if not all(label.isdigit() for label in labels):
-        return labels[len(labels) // 2]
+        return (labels[len(labels) // 2],)
     text = (message.text or "").lower()
-    return "3" if "pain" in text and not text.startswith("before your infusion") else "5"
+    return ("3" if "pain" in text and not text.startswith("before your infusion") else "5",)
 
 
 async def measure_bot(directory: Path, steps: tuple[str, ...], count: int) -> Outcome:
