@@ -105,7 +105,7 @@ PATIENT_COLUMNS = (
     "consent_version, enrolled_by, created_at)"
 )
 INFUSION_COLUMNS = (
-    "infusion (id, patient_id, started_at, recorded_at, recorded_by, protocol_version)"
+    "infusion (id, patient_id, number, started_at, recorded_at, recorded_by, protocol_version)"
 )
 CHECK_IN_COLUMNS = (
     "checkin (id, patient_id, infusion_id, step_id, status, due_at, closes_at, remind_at, "
@@ -207,7 +207,7 @@ def build_database(path: Path, patients: int, now: datetime, batches: int, plan:
         for p in ids
     )
     _insert(connection, PATIENT_COLUMNS, people)
-    infusions = ((p, p, consent, consent, ADMIN_ID, plan.version) for p in ids)
+    infusions = ((p, p, 1, consent, consent, ADMIN_ID, plan.version) for p in ids)
     _insert(connection, INFUSION_COLUMNS, infusions)
     _insert(connection, CHECK_IN_COLUMNS, check_in_rows(plan, now, patients, rng))
     first_batch_id = patients * CHECK_INS_PER_PATIENT
