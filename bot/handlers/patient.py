@@ -298,16 +298,7 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 def _joined_patient(rt: Runtime, update: Update, session) -> Patient | None:
     """The sender as a patient who joined (whatever their follow-up's state); anyone else is
     refused here: staff by role, strangers with the stranger's answer."""
-    user_id = update.effective_user.id
-    patient = repo.patient_by_telegram_id(session, user_id)
-    if patient is not None and patient.status in RELAYED_STATUSES:
-        return patient
-    if role_of(rt, session, user_id) is not None:
-        reply(rt, update, texts.NOT_YOUR_ROLE, session)
-    else:
-        text = rt.voice(patient.language).say("not_active") if patient else stranger(rt, user_id)
-        reply(rt, update, text, session)
-    return None
+    return _patient_in(rt, update, session, RELAYED_STATUSES, texts.NOT_YOUR_ROLE)
 
 
 def _sender(rt: Runtime, session, user_id: int) -> Patient | None:
@@ -321,11 +312,7 @@ def _sender(rt: Runtime, session, user_id: int) -> Patient | None:
 
 def _writing_patient(rt: Runtime, update: Update, session) -> Patient | None:
     """The sender as a patient whose words reach staff; anyone else is answered here."""
-    patient = _sender(rt, session, update.effective_user.id)
-    if patient is not None and patient.status in RELAYED_STATUSES:
-        return patient
-    _active_patient(rt, update, session)
-    return None
+    return _patient_in(rt, update, session, RELAYED_STATUSES)
 
 
 def _active_patient(rt: Runtime, update: Update, session) -> Patient | None:
@@ -334,16 +321,21 @@ def _active_patient(rt: Runtime, update: Update, session) -> Patient | None:
 
 
 def _patient_in(
-    rt: Runtime, update: Update, session, statuses: frozenset[PatientStatus]
+    rt: Runtime,
+    update: Update,
+    session,
+    statuses: frozenset[PatientStatus],
+    staff_text: str | None = None,
 ) -> Patient | None:
-    """The sender as a patient in one of `statuses`; anyone else is answered here."""
+    """The sender as a patient in one of `statuses`; anyone else is answered here: staff
+    with `staff_text` (default: their help), others as patients or strangers."""
     user_id = update.effective_user.id
     patient = _sender(rt, session, user_id)
     if patient is not None and patient.status in statuses:
         return patient
     role = role_of(rt, session, user_id)
     if role is not None:
-        reply(rt, update, texts.help_for(role), session)
+        reply(rt, update, staff_text or texts.help_for(role), session)
     else:
         text = rt.voice(patient.language).say("not_active") if patient else stranger(rt, user_id)
         reply(rt, update, text, session)
