@@ -26,7 +26,6 @@ from bot.services import messages
 from bot.services.messages import Purpose
 from bot.voice import Voice
 from storage import repository as repo
-from storage.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +124,6 @@ def single_ref(context: CallbackContext) -> str | None:
 def is_private(update: Update) -> bool:
     """Whether the update comes from a private chat with the bot."""
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-
-
-def patient_of(rt: Runtime, user_id: int) -> Patient | None:
-    """The patient linked to this Telegram user, if any."""
-    with rt.session() as session:
-        return repo.patient_by_telegram_id(session, user_id)
 
 
 def refuse(update: Update, rt: Runtime, action: str) -> None:
