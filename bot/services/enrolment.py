@@ -119,8 +119,8 @@ def open_invite(
     if invite is not None and invite.kind == staff.STAFF_INVITE:
         staff.accept(rt, session, now, invite, user_id=user_id, chat_id=chat_id, name=name)
         return
-    voice = _voice_for(rt, session, user_id, invite)
     enrolled = repo.patient_by_telegram_id(session, user_id)
+    voice = _voice_for(rt, session, enrolled, invite)
     if role_of(rt, session, user_id) is not None:
         problem = texts.STAFF_CANNOT_ENROL
     elif enrolled is not None:
@@ -180,15 +180,12 @@ def consent(
     """
     invite = repo.get_invite(session, invite_id)
     opened_by_them = invite is not None and invite.opened_by == user_id
-    valid = (
-        opened_by_them
-        and _invite_problem(now, invite) is None
-        and repo.patient_by_telegram_id(session, user_id) is None
-    )
+    enrolled = repo.patient_by_telegram_id(session, user_id)
+    valid = opened_by_them and _invite_problem(now, invite) is None and enrolled is None
     if opened_by_them:  # their consent message; a forged press leaves others' messages alone
         messages.clear(session, now, chat_id, message_id)
     if not valid:
-        return _voice_for(rt, session, user_id, invite).say("consent_stale")
+        return _voice_for(rt, session, enrolled, invite).say("consent_stale")
     patient = repo.get_patient(session, invite.patient_id)
     if agreed:
         repo.link_patient(
@@ -217,9 +214,10 @@ def consent(
     return None
 
 
-def _voice_for(rt: Runtime, session: Session, user_id: int, invite: Invite | None) -> Voice:
+def _voice_for(
+    rt: Runtime, session: Session, patient: Patient | None, invite: Invite | None
+) -> Voice:
     """The sender's language if they are a patient, else the invite's, else the default."""
-    patient = repo.patient_by_telegram_id(session, user_id)
     if patient is None and invite is not None and invite.patient_id is not None:
         patient = repo.get_patient(session, invite.patient_id)
     return rt.voice(patient.language if patient else None)
