@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -205,9 +206,15 @@ def normalise(text: str) -> str:
 def _phrase_in(condition: Words, normal_text: str) -> str | None:
     for phrases in condition.phrases.values():
         for phrase in phrases:
-            if re.search(rf"(?<!\w){re.escape(normalise(phrase))}(?!\w)", normal_text):
+            if _phrase_pattern(phrase).search(normal_text):
                 return phrase
     return None
+
+
+@functools.cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A risk phrase as a whole-word pattern over normalised text (built once per phrase)."""
+    return re.compile(rf"(?<!\w){re.escape(normalise(phrase))}(?!\w)")
 
 
 def _applies(rule: Rule, context: AnswerContext) -> bool:
