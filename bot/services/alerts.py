@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -25,7 +26,7 @@ from bot.core.protocol import (
 from bot.core.rules import Match
 from bot.core.schedule import office_hours
 from bot.runtime import Runtime
-from bot.services import messages
+from bot.services import checkins, messages
 from bot.services.messages import Method, Purpose
 from bot.voice import Voice
 from storage import repository as repo
@@ -270,6 +271,7 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
         return
     patient = repo.get_patient(session, alerts[0].patient_id)
     voice = rt.voice(patient.language)
+    zone = checkins.patient_zone(rt, patient)
     worst = min(Severity(a.severity).rank for a in alerts)
     told: set[str] = set()
     for alert in sorted(alerts, key=lambda a: Severity(a.severity).rank):
@@ -279,18 +281,19 @@ def _tell_patient(rt: Runtime, session: Session, now: datetime, alerts: list[Ale
             key = None
         if key and key not in told and patient.chat_id is not None:
             told.add(key)
-            text = voice.with_footer(_patient_text(rt, voice, key, now))
+            text = voice.with_footer(_patient_text(rt, voice, key, now, zone))
             messages.send(session, now, patient.chat_id, text, Purpose.SAFETY, alert_id=alert.id)
         alert.patient_told_at = now
 
 
-def _patient_text(rt: Runtime, voice: Voice, key: str, now: datetime) -> str:
-    """The protocol's text; out of office hours its "closed" variant, saying when it opens."""
+def _patient_text(rt: Runtime, voice: Voice, key: str, now: datetime, zone: ZoneInfo) -> str:
+    """The protocol's text; out of office hours its "closed" variant, saying when it opens
+    on the patient's clock (`zone`)."""
     tz = rt.settings.clinic_timezone
     hours = office_hours(rt.protocol)
     closed = CLOSED_VARIANTS.get(key)
     if closed in rt.protocol.texts and not hours.is_open(now, tz):
-        return voice.text(closed, opens=voice.time(hours.next_opening(now, tz), tz))
+        return voice.text(closed, opens=voice.time(hours.next_opening(now, tz), zone))
     return voice.text(key)
 
 

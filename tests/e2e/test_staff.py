@@ -273,3 +273,33 @@ async def test_a_snoozed_rule_is_recorded_but_not_sent_and_emergencies_never_sno
         assert [e.action for e in bot.all(AuditEvent)].count("snooze") == 1
     finally:
         await bot.stop()
+
+
+async def test_out_of_hours_a_patient_reads_the_opening_time_on_their_own_clock(
+    fake_bot_api, tmp_path
+):
+    server = fake_bot_api
+    clock = FakeClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))  # Tuesday 19:00 in London
+    bot = await start_bot(server, tmp_path, clock=clock)
+    try:
+        server.add_user(ADMIN_ID, "Dana", started=True)
+        add_active_patients(bot, [PATIENT], infusion=False)
+        with bot.session() as session:
+            repo.patient_by_ref(session, f"MRN{PATIENT}").timezone = "America/New_York"
+            session.commit()
+        server.user(PATIENT).send_text("/report")
+        for contains, button in [
+            ("Tick all that apply", "None of these"),
+            ("Yellow skin/eyes", "None of these"),
+            ("wished you were dead", "No"),
+            ("thoughts of killing yourself", "No"),
+            ("prepared to do anything", "No"),
+            ("Does this feel urgent", "Yes"),
+        ]:
+            question = await server.next_message(PATIENT, contains=contains)
+            press_answer(server.user(PATIENT), question, button)
+        closed = await server.next_message(PATIENT, contains="The clinic is closed now")
+        # The clinic opens at 08:00 in London: 03:00 in New York.
+        assert "when it opens, Wednesday 25 Nov at 03:00." in closed.text
+    finally:
+        await bot.stop()
