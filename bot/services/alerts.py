@@ -67,6 +67,9 @@ def raise_alerts(
     anything else queued for them; staff get one message per answer in every staff chat. A
     rule a clinician snoozed for this patient is stored, already acknowledged, and not sent.
     """
+    matches = list(matches)
+    if not matches:  # most answers set nothing off
+        return []
     snoozed = {s.rule_id: s for s in repo.active_snoozes(session, patient_id, now)}
     created = []
     for match in matches:
@@ -105,8 +108,10 @@ def notify_staff(rt: Runtime, session: Session, now: datetime, alerts: list[Aler
     rules one answer set off) are one message headed by the most severe; acknowledging it,
     by its button or any of its numbers, acknowledges them all.
     """
+    if not alerts:
+        return
     chats = staff_chats(rt, session)
-    if alerts and not chats:
+    if not chats:
         log.warning("alerts have no staff to go to: set STAFF_ALERT_CHAT_ID or admins")
     render = functools.partial(grouped_notice, rt, session)
     for alert in (a for a in alerts if a.rule_id in GROUPED_RULES):
@@ -116,10 +121,12 @@ def notify_staff(rt: Runtime, session: Session, now: datetime, alerts: list[Aler
             )
     together = [a for a in alerts if a.rule_id not in GROUPED_RULES]
     if together:
-        _notify_together(rt, session, now, together)
+        _notify_together(rt, session, now, together, chats)
 
 
-def _notify_together(rt: Runtime, session: Session, now: datetime, alerts: list[Alert]) -> None:
+def _notify_together(
+    rt: Runtime, session: Session, now: datetime, alerts: list[Alert], chats: list[int]
+) -> None:
     alerts = sorted(alerts, key=lambda a: (Severity(a.severity).rank, a.id))
     head = alerts[0]
     tz = rt.settings.clinic_timezone
@@ -127,15 +134,14 @@ def _notify_together(rt: Runtime, session: Session, now: datetime, alerts: list[
     if not hours.is_open(now, tz) and head.severity == Severity.REVIEW:
         wait = hours.next_opening(now, tz) - now
         render = functools.partial(digest, rt, session)
-        for chat_id in staff_chats(rt, session):
+        for chat_id in chats:
             for alert in alerts:
                 messages.send_grouped(session, now, chat_id, DIGEST, alert.id, render, wait)
         return
     text = carried_text(rt, session, alerts)
-    chats = staff_chats(rt, session)
     on_call = on_call_clinician(session)
     if on_call is not None and on_call not in chats and not hours.is_open(now, tz):
-        chats.append(on_call)  # out of hours, the on-call clinician gets it too
+        chats = [*chats, on_call]  # out of hours, the on-call clinician gets it too
     for chat_id in chats:
         messages.send(
             session,

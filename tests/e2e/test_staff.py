@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
 
 from storage import repository as repo
 from storage.models import Alert, AuditEvent, StaffMember
@@ -303,3 +307,49 @@ async def test_out_of_hours_a_patient_reads_the_opening_time_on_their_own_clock(
         assert "when it opens, Wednesday 25 Nov at 03:00." in closed.text
     finally:
         await bot.stop()
+
+
+@contextmanager
+def statements_run(bot) -> Iterator[list[str]]:
+    """The SQL the bot runs meanwhile, lower-cased, to tell which tables it reads."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement.lower())
+
+    engine = bot.runtime.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def reads_of(statements: list[str], table: str) -> list[str]:
+    return [s for s in statements if f"from {table}" in s]
+
+
+async def test_an_answer_that_sets_nothing_off_reads_no_snoozes_and_no_staff(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    question = await server.next_message(PATIENT, contains="How bad is your pain")
+    with statements_run(bot) as statements:
+        press_answer(server.user(PATIENT), question, "2")
+        await server.next_message(PATIENT, contains="Average pain")
+    assert not bot.all(Alert)
+    assert reads_of(statements, "snooze") == []
+    assert reads_of(statements, "staffmember") == []
+
+
+async def test_one_alert_looks_up_the_staff_chats_once(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT], infusion=False)
+    with statements_run(bot) as statements:
+        server.user(PATIENT).send_text("I have chest pain")
+        await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
+    staff_lists = [s for s in reads_of(statements, "staffmember") if ".active" in s]
+    assert len(staff_lists) == 1
+
