@@ -486,6 +486,8 @@ def _escalation_text(alert: Alert, text: str) -> str:
 def escalate_due(rt: Runtime, session: Session, now: datetime, limit: int) -> int:
     """Queue unacknowledged emergency and urgent alerts to the escalation list; returns how many."""
     due = repo.alerts_to_escalate(session, now, limit)
+    if not due:
+        return 0
     chats = escalation_chats(rt, session)
     for alert in due:
         text = _escalation_text(alert, alert_text(rt, session, alert))

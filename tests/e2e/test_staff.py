@@ -353,3 +353,8 @@ async def test_one_alert_looks_up_the_staff_chats_once(bot, fake_bot_api):
     staff_lists = [s for s in reads_of(statements, "staffmember") if ".active" in s]
     assert len(staff_lists) == 1
 
+
+async def test_escalation_with_nothing_due_reads_no_staff(bot, fake_bot_api):
+    with statements_run(bot) as statements:
+        await bot.dispatch()
+    assert reads_of(statements, "staffmember") == []
