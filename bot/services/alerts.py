@@ -30,7 +30,7 @@ from bot.services import checkins, messages
 from bot.services.messages import Method, Purpose
 from bot.voice import Voice
 from storage import repository as repo
-from storage.models import Alert, CheckInStatus, OutboxMessage, OutboxStatus
+from storage.models import Alert, AlertDelivery, CheckInStatus, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -458,24 +458,44 @@ def acknowledge(
         patient_id=alert.patient_id,
         detail=f"alert {alert_id}",
     )
-    text = alert_text(rt, session, alert)
     for copy in repo.deliveries_of(session, alert_id):
-        carried = repo.alerts_sharing_message(session, copy.chat_id, copy.message_id)
-        if copy.kind == COMBINED:  # each alert has its own button: only this one is done
-            body, keyboard = combined_message(rt, session, carried)
-            messages.edit(session, now, copy.chat_id, copy.message_id, body, keyboard)
-            continue
-        if len(carried) > 1:
-            # One message for several alerts: acknowledging it acknowledges them all.
-            for other in carried:
-                repo.acknowledge_alert(session, other.id, user_id, now, name)
-            body = carried_text(rt, session, [repo.get_alert(session, a.id) for a in carried])
-        elif copy.kind == Purpose.ESCALATION:
-            body = _escalation_text(alert, text)
-        else:
-            body = text
-        messages.edit(session, now, copy.chat_id, copy.message_id, body)
+        _show_acknowledgement(rt, session, now, copy, alert)
     return AckResult(texts.ACKNOWLEDGED)
+
+
+def show_late_acknowledgement(
+    rt: Runtime, session: Session, now: datetime, copies: list[AlertDelivery]
+) -> None:
+    """A staff message just delivered, whose alerts are `copies`: if one was acknowledged
+    while it was on its way (acknowledge() edits only the copies already delivered), it
+    gets the same edit, so that no Acknowledge button stays live for an acknowledged alert."""
+    for copy in copies:
+        alert = repo.current_alert(session, copy.alert_id)
+        if alert.acknowledged_at is not None:
+            _show_acknowledgement(rt, session, now, copy, alert)
+            return
+
+
+def _show_acknowledgement(
+    rt: Runtime, session: Session, now: datetime, copy: AlertDelivery, alert: Alert
+) -> None:
+    """Queue the edit of one delivered copy that shows `alert` acknowledged."""
+    carried = repo.alerts_sharing_message(session, copy.chat_id, copy.message_id)
+    if copy.kind == COMBINED:  # each alert has its own button: only this one is done
+        body, keyboard = combined_message(rt, session, carried)
+        messages.edit(session, now, copy.chat_id, copy.message_id, body, keyboard)
+        return
+    if len(carried) > 1:
+        # One message for several alerts: acknowledging it acknowledges them all.
+        who, name = alert.acknowledged_by, alert.acknowledged_name
+        for other in carried:
+            repo.acknowledge_alert(session, other.id, who, now, name)
+        body = carried_text(rt, session, carried)  # each expired above: read as committed
+    elif copy.kind == Purpose.ESCALATION:
+        body = _escalation_text(alert, alert_text(rt, session, alert))
+    else:
+        body = alert_text(rt, session, alert)
+    messages.edit(session, now, copy.chat_id, copy.message_id, body)
 
 
 def _escalation_text(alert: Alert, text: str) -> str:

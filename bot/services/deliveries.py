@@ -43,17 +43,21 @@ def delivered(
     if row.purpose not in (Purpose.ALERT, Purpose.ESCALATION):
         return
     kind = alerts.COMBINED if row.group_key == alerts.COMBINED else row.purpose
+    copies = []
     for alert_id in messages.grouped_alert_ids(row):
-        repo.record_delivery(
-            session,
-            alert_id=alert_id,
-            chat_id=row.chat_id,
-            message_id=message_id,
-            kind=kind,
-            now=now,
+        copies.append(
+            repo.record_delivery(
+                session,
+                alert_id=alert_id,
+                chat_id=row.chat_id,
+                message_id=message_id,
+                kind=kind,
+                now=now,
+            )
         )
         if row.purpose == Purpose.ALERT:
             repo.mark_staff_notified(session, alert_id, now)
+    alerts.show_late_acknowledgement(rt, session, now, copies)
 
 
 def _still_answerable(session: Session, row: OutboxMessage, message_id: int) -> bool:

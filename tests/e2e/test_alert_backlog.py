@@ -3,9 +3,13 @@ together, each still acknowledged on its own."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from bot.delivery.pacing import SendLimits
 from storage.models import Alert, AlertDelivery, OutboxMessage
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import FakeBotApi, methods
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
 from tests.utils.patients import add_active_patients
 
@@ -168,3 +172,48 @@ async def test_an_emergency_raised_behind_a_burst_of_check_ins_goes_out_before_t
             assert server.rate_limited == []
         finally:
             await bot.stop()
+
+
+def hold_sends_containing(monkeypatch: pytest.MonkeyPatch, words: str):
+    """The fake keeps the first sendMessage whose text holds `words` unanswered until the
+    test releases it: a message on its way. Returns (arrived, release) events."""
+    name, send = methods.lookup("sendMessage")
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def held(world, call):
+        if words in call.params.get("text", "") and not arrived.is_set():
+            arrived.set()
+            await release.wait()
+        return await send(world, call)
+
+    monkeypatch.setitem(methods._REGISTRY, name.lower(), (name, held))
+    return arrived, release
+
+
+async def test_an_alert_acknowledged_while_its_message_is_on_its_way_loses_its_button(
+    bot, fake_bot_api, monkeypatch
+):
+    server = fake_bot_api
+    admin = server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, PATIENTS, infusion=False)
+    await hold_staff_chat_while(bot, server, WORDS)
+    arrived, release = hold_sends_containing(monkeypatch, "EMERGENCY alert")
+    answer_again(bot, server)
+    await asyncio.wait_for(arrived.wait(), 10)  # the combined message is being sent
+    first, back, chest, arm = sorted(bot.all(Alert), key=lambda a: a.patient_id)
+    admin.send_text(f"/ack {chest.id}")
+    await server.wait_for(lambda: bot.all(Alert, Alert.id == chest.id)[0].acknowledged_at)
+    release.set()
+    await server.wait_for(lambda: len(staff_alert_messages(server)) == 2)
+    together = staff_alert_messages(server)[1]
+    assert f"Acknowledge #{chest.id}" in [label for label, _ in together.buttons]  # as sent
+    await server.wait_for(
+        lambda: (
+            [label for label, _ in server.message(ADMIN_ID, together.message_id).buttons]
+            == [f"Acknowledge #{back.id}", f"Acknowledge #{arm.id}"]
+        )
+    )
+    edited = server.message(ADMIN_ID, together.message_id)
+    assert edited.text.count("Acknowledged by Dana") == 1
+    assert [a.id for a in bot.all(Alert) if a.acknowledged_at] == [chest.id]
+    assert len(staff_alert_messages(server)) == 2  # nothing was sent twice
