@@ -205,17 +205,7 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
         server.user(PATIENT).send_text("I can't breathe")  # an emergency: on call gets it too
         await server.next_message(NEW_STAFF, contains="EMERGENCY alert")
         await server.next_message(ADMIN_ID, contains="EMERGENCY alert")
-        server.user(PATIENT).send_text("/report")
-        for contains, button in [
-            ("Tick all that apply", "None of these"),
-            ("Yellow skin/eyes", "None of these"),
-            ("wished you were dead", "No"),
-            ("thoughts of killing yourself", "No"),
-            ("prepared to do anything", "No"),
-            ("Does this feel urgent", "Yes"),
-        ]:
-            question = await server.next_message(PATIENT, contains=contains)
-            press_answer(server.user(PATIENT), question, button)
+        await report_feeling_urgent(server, PATIENT)
         closed = await server.next_message(PATIENT, contains="The clinic is closed now")
         assert "when it opens, Wednesday 25 Nov at 08:00." in closed.text
         await server.next_message(NEW_STAFF, contains="URGENT alert")
@@ -291,17 +281,7 @@ async def test_out_of_hours_a_patient_reads_the_opening_time_on_their_own_clock(
         with bot.session() as session:
             repo.patient_by_ref(session, f"MRN{PATIENT}").timezone = "America/New_York"
             session.commit()
-        server.user(PATIENT).send_text("/report")
-        for contains, button in [
-            ("Tick all that apply", "None of these"),
-            ("Yellow skin/eyes", "None of these"),
-            ("wished you were dead", "No"),
-            ("thoughts of killing yourself", "No"),
-            ("prepared to do anything", "No"),
-            ("Does this feel urgent", "Yes"),
-        ]:
-            question = await server.next_message(PATIENT, contains=contains)
-            press_answer(server.user(PATIENT), question, button)
+        await report_feeling_urgent(server, PATIENT)
         closed = await server.next_message(PATIENT, contains="The clinic is closed now")
         # The clinic opens at 08:00 in London: 03:00 in New York.
         assert "when it opens, Wednesday 25 Nov at 03:00." in closed.text
@@ -358,3 +338,18 @@ async def test_escalation_with_nothing_due_reads_no_staff(bot, fake_bot_api):
     with statements_run(bot) as statements:
         await bot.dispatch()
     assert reads_of(statements, "staffmember") == []
+
+
+async def report_feeling_urgent(server, patient_id: int) -> None:
+    """The patient files a /report that names no symptom but feels urgent to them."""
+    server.user(patient_id).send_text("/report")
+    for contains, button in [
+        ("Tick all that apply", "None of these"),
+        ("Yellow skin/eyes", "None of these"),
+        ("wished you were dead", "No"),
+        ("thoughts of killing yourself", "No"),
+        ("prepared to do anything", "No"),
+        ("Does this feel urgent", "Yes"),
+    ]:
+        question = await server.next_message(patient_id, contains=contains)
+        press_answer(server.user(patient_id), question, button)
