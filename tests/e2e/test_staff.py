@@ -220,8 +220,12 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
         digest = await server.next_message(ADMIN_ID, contains="from outside office hours (2)")
         assert "“my knees ache”" in digest.text and "“slept badly”" in digest.text
         # Without a staff group every staff member gets alerts: Cid too, one digest as well.
-        await server.next_message(NEW_STAFF, contains="from outside office hours (2)")
+        cids = await server.next_message(NEW_STAFF, contains="from outside office hours (2)")
         admin.press(digest, button_text="Acknowledge")
+        # The acknowledgement shows on every staff member's copy, Cid's too.
+        await server.wait_for(
+            lambda: "Acknowledged by Dana" in server.message(NEW_STAFF, cids.message_id).text
+        )
         reviews = [a for a in bot.all(Alert) if a.severity == "review"]
         await server.wait_for(
             lambda: all(
