@@ -1,6 +1,13 @@
 """The database is the schedule: restarts catch up; a blocked patient is marked and staff told."""
 
-from storage.models import Alert, CheckIn, CheckInStatus, Patient, PatientStatus
+from storage.models import (
+    Alert,
+    CheckIn,
+    CheckInStatus,
+    OutboxMessage,
+    Patient,
+    PatientStatus,
+)
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer_baseline, enrol_patient
 from tests.utils.checkins import send_answers
 from tests.utils.harness import ADMIN_ID, start_bot
@@ -61,8 +68,18 @@ async def test_a_blocked_patient_is_marked_and_staff_are_told(fake_bot_api, tmp_
         [patient] = bot.all(Patient)
         assert patient.status == PatientStatus.BLOCKED
         sends = len(server.calls("sendMessage"))
+        blocked_at = bot.clock.now()
         bot.clock.advance(hours=20)
         await bot.dispatch()
+        # The dispatcher only writes outbox rows: none for the patient, and what fell due
+        # meanwhile waits (checked in the database, as the sender delivers later).
+        assert not bot.all(
+            OutboxMessage,
+            OutboxMessage.chat_id == PATIENT_ID,
+            OutboxMessage.created_at >= blocked_at,
+        )
+        fell_due = bot.all(CheckIn, CheckIn.due_at > blocked_at, CheckIn.due_at <= bot.clock.now())
+        assert fell_due and {c.status for c in fell_due} == {CheckInStatus.PENDING}
         patient_sends = [
             c
             for c in server.calls("sendMessage")[sends:]

@@ -173,6 +173,7 @@ async def test_an_unacknowledged_emergency_escalates_after_its_time_across_a_res
     try:
         await bot.dispatch()
         assert not any("escalated" in t for t in server.sent_to(ADMIN_ID))
+        assert bot.all(Alert)[0].escalated_at is None  # what dispatch writes, unlike the sends
         clock.advance(minutes=1, seconds=1)
         await bot.dispatch()
         again = await server.next_message(ADMIN_ID, contains="Not acknowledged within 5 min")
