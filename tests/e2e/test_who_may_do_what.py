@@ -81,10 +81,16 @@ REFUSALS = ("ask your clinic for an invite link", "That command is for clinic st
 WRONG_ROLE = "Your role does not include that command"
 
 
-def state(bot) -> dict[str, int]:
-    """What a refused command must not change."""
+def state(bot) -> dict[str, object]:
+    """What a refused command must not change: the rows, and what /pause, /resume,
+    /discharge, /stop, /timezone and /language change in place."""
     models = (Patient, StaffMember, Invite, Infusion, CheckIn, Alert)
-    return {m.__name__: len(bot.all(m)) for m in models}
+    counts: dict[str, object] = {m.__name__: len(bot.all(m)) for m in models}
+    counts["patients"] = [
+        (p.status, p.timezone, p.language, p.paused_until) for p in bot.all(Patient)
+    ]
+    counts["check-ins"] = [c.status for c in bot.all(CheckIn)]
+    return counts
 
 
 async def test_each_command_from_each_person(fake_bot_api, tmp_path):
