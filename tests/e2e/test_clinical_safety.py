@@ -7,7 +7,6 @@ see and on what is stored. The clock is moved by hand; quiet hours are the proto
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
@@ -16,6 +15,7 @@ from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline
 from tests.utils.checkins import send_answers
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
+from tests.utils.outbox import pending_to
 from tests.utils.patients import add_active_patients
 from tests.utils.protocols import CRISIS_LINE, ON_CALL
 
@@ -382,7 +382,8 @@ async def test_a_late_infusion_gets_a_silent_evening_check_in_no_night_reminder_
         await next_step(bot, hours=2)  # 03:31: closed unanswered
         assert alerts_by_rule(bot) == {"missed_early_check_in": "review"}
         # A review raised out of office hours reaches staff when the clinic opens, at 08:00.
-        await asyncio.sleep(0.3)
+        [held] = pending_to(bot, ADMIN_ID)
+        assert held.next_attempt_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
         assert server.sent_to(ADMIN_ID) == []
         bot.clock.set(datetime(2026, 11, 25, 8, 0, 1, tzinfo=UTC))
         bot.running.sender.wake()

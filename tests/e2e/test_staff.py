@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from storage.models import Alert, AuditEvent, StaffMember
 from tests.utils.checkins import press_answer
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, start_bot
+from tests.utils.outbox import pending_to
 from tests.utils.patients import add_active_patients
 
 LINK = re.compile(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)")
@@ -214,7 +214,9 @@ async def test_out_of_hours_the_on_call_clinician_is_alerted_and_reviews_wait(
         server.user(PATIENT + 1).send_text("my knees ache")
         server.user(PATIENT).send_text("slept badly")
         await server.wait_for(lambda: len(bot.all(Alert)) == 4)
-        await asyncio.sleep(0.3)
+        opening = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+        held = [m for m in pending_to(bot, ADMIN_ID) if m.alert_id]
+        assert held and {m.next_attempt_at for m in held} == {opening}
         assert not any("Review alert" in t for t in server.sent_to(ADMIN_ID))
         clock.set(datetime(2026, 11, 25, 8, 0, 1, tzinfo=UTC))
         bot.running.sender.wake()
