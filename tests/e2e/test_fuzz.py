@@ -40,11 +40,12 @@ from telegram.ext import CallbackQueryHandler
 
 from bot import locales
 from bot.runtime import HANDLING_UPDATE
-from bot.services.messages import Method
+from bot.services.messages import Method, Purpose
 from storage import repository as repo
 from storage.models import (
     RELAYED,
     THROTTLED,
+    Alert,
     Answer,
     CheckIn,
     InboxUpdate,
@@ -78,6 +79,8 @@ STRANGER_TEXTS = tuple(
     locales.say("en", key)
     for key in ("invite_unknown", "invite_used", "invite_expired", "slow_down")
 )
+
+SLOW_DOWN = frozenset(locales.say(language, "slow_down") for language in locales.CATALOGS)
 
 LONG_TEXTS = (
     "ache " * 819,  # 4,095 characters
@@ -235,6 +238,8 @@ class Queued:
     method: str
     text: str | None
     check_in_id: int | None
+    purpose: str
+    alert_id: int | None
 
 
 @dataclass
@@ -273,7 +278,9 @@ class Tracer:
         self.log = ErrorLog(seen.errors)
 
     def on_outbox(self, _mapper, _connection, row: OutboxMessage) -> None:
-        queued = Queued(row.chat_id, row.method, row.text, row.check_in_id)
+        queued = Queued(
+            row.chat_id, row.method, row.text, row.check_in_id, row.purpose, row.alert_id
+        )
         self.seen.outbox.append((_current_update(), queued))
 
     def on_answer(self, _mapper, _connection, row: Answer) -> None:
@@ -506,6 +513,7 @@ def check(bot: BotUnderTest, seen: Observed) -> None:
     check_ins = {c.id: c for c in bot.all(CheckIn)}
     held_back = bot.all(InboxUpdate, col(InboxUpdate.outcome).in_((THROTTLED, RELAYED)))
     flooded = {u.chat_id for u in held_back}
+    alert_patients = {a.id: a.patient_id for a in bot.all(Alert)}
     for update_id, check_in_id, question_id in seen.answers:
         sent = seen.updates.get(update_id)
         owner = patients[check_ins[check_in_id].patient_id]
@@ -527,7 +535,12 @@ def check(bot: BotUnderTest, seen: Observed) -> None:
         if sent is None:  # the bot's own work: check-ins, old buttons, a flood's words relayed
             owned = row.check_in_id and check_ins[row.check_in_id].patient_id == patient.id
             retired = row.method == Method.CLEAR  # the buttons of a message there go
-            assert owned or retired or patient.chat_id in flooded, where
+            # A flood's own: its "slow down", and what its relayed words tell the patient.
+            slowed = row.text in SLOW_DOWN
+            relayed = (
+                row.purpose == Purpose.SAFETY and alert_patients.get(row.alert_id) == patient.id
+            )
+            assert owned or retired or (patient.chat_id in flooded and (slowed or relayed)), where
         else:
             assert sent.who == row.chat_id or staff_may(sent, patient), where
     failed = bot.all(OutboxMessage, OutboxMessage.status == OutboxStatus.FAILED)
