@@ -3,28 +3,19 @@ each kind of patient, an enrolled patient opening another invite. The coordinato
 
 from __future__ import annotations
 
-import re
-
 from storage.models import AuditEvent, Invite, Patient, PatientStatus
 from tests.e2e.test_patient_state import confirm
 from tests.utils.harness import ADMIN_ID
+from tests.utils.invites import invite_token
 from tests.utils.patients import add_active_patients
 
 PATIENT, NEWCOMER = 1001, 1002
-LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
-
-
-async def invite(server, ref: str) -> str:
-    """The coordinator enrols `ref`; returns the token of the link."""
-    server.user(ADMIN_ID).send_text(f"/enroll {ref}")
-    answer = await server.next_message(ADMIN_ID, contains="t.me/")
-    return LINK.search(answer.text).group(1)
 
 
 async def test_no_thanks_is_undone_by_opening_the_same_link_again(bot, fake_bot_api):
     server = fake_bot_api
     server.add_user(ADMIN_ID, "Dana", started=True)
-    token = await invite(server, "MRN7")
+    token = await invite_token(server, "/enroll MRN7")
     ann = server.add_user(NEWCOMER, "Ann")
     ann.send_text(f"/start {token}")
     consent = await server.next_message(NEWCOMER, contains="Do you agree")
@@ -85,7 +76,7 @@ async def test_an_enrolled_patient_opening_another_invite_changes_nothing(bot, f
     server = fake_bot_api
     server.add_user(ADMIN_ID, "Dana", started=True)
     add_active_patients(bot, [PATIENT], infusion=False)
-    token = await invite(server, "MRN8")
+    token = await invite_token(server, "/enroll MRN8")
     server.user(PATIENT).send_text(f"/start {token}")
     await server.next_message(PATIENT, contains="You are already enrolled with the clinic")
     notice = await server.next_message(ADMIN_ID, contains="The invite for MRN8 was opened by")

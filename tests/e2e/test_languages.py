@@ -7,26 +7,23 @@ with /language, and a change shows in the very next message, the open question i
 from __future__ import annotations
 
 import json
-import re
 
 from bot.menus import PATIENT_COMMANDS
 from storage.models import Answer, AuditEvent, Patient
 from tests.utils.environment import clean_environment
 from tests.utils.harness import ADMIN_ID
+from tests.utils.invites import invite_token
 from tests.utils.patients import add_active_patients
 from tests.utils.protocols import approved_protocol
 from tests.utils.subprocess_bot import run_python_m_bot
 
 PATIENT, OTHER = 1001, 1002
-LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 SPANISH_FOOTER = "¿Se encuentra muy mal? Llame ahora a emergencias"
 
 
 async def enrol(server, command: str, language_code: str = "en"):
     """A coordinator's /enroll, then the patient opens the link; returns the consent message."""
-    server.user(ADMIN_ID).send_text(command)
-    answer = await server.next_message(ADMIN_ID, contains="t.me/")
-    token = LINK.search(answer.text).group(1)
+    token = await invite_token(server, command)
     patient = server.add_user(PATIENT, "Lucía", language_code=language_code)
     patient.send_text(f"/start {token}")
     return patient, await server.next_message(PATIENT, contains="?")

@@ -1,6 +1,5 @@
 """`python -m bot` in a subprocess, pointed at the fake Bot API by TELEGRAM_BASE_URL."""
 
-import re
 import signal
 import subprocess
 import sys
@@ -17,13 +16,13 @@ from tests.fake_bot_api import FakeBotApi
 from tests.utils.checkins import NONE_OF_THESE, SEND, SUMMARY, THANKS, press_answer
 from tests.utils.databases import database_url, on_postgres
 from tests.utils.environment import clean_environment
+from tests.utils.invites import invite_link
 from tests.utils.protocols import approved_protocol, fast_protocol
 from tests.utils.subprocess_bot import Database, run_python_m_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ID, PATIENT_ID = 7001, 7002
 REFUSED_TOKEN = "123456:refused-token-for-tests-only-xyz"
-LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 FREE_TEXT = "my knees ache and I slept badly"
 
 
@@ -249,7 +248,7 @@ def run_loop(handle, server, admin):
         )
 
     handle.call(admin.send_text, "/enroll MRN77")
-    token = LINK.search(next_message(ADMIN_ID, "t.me/").text).group(1)
+    _, token = invite_link(next_message(ADMIN_ID, "t.me/").text)
     patient = handle.call(server.add_user, PATIENT_ID, "Zebediah")
     handle.call(patient.send_text, f"/start {token}")
     tap(patient, PATIENT_ID, "Do you agree", "I agree")

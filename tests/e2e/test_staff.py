@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,10 +13,10 @@ from storage.models import Alert, AuditEvent, StaffMember
 from tests.utils.checkins import press_answer
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, start_bot
+from tests.utils.invites import invite_token
 from tests.utils.outbox import pending_to
 from tests.utils.patients import add_active_patients
 
-LINK = re.compile(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)")
 NEW_STAFF, PATIENT, GROUP = 3003, 1001, -100500
 
 
@@ -28,17 +27,10 @@ async def test_a_stranger_is_told_their_id_for_the_operator(bot, fake_bot_api):
     assert "give them this id to be added as staff: 4242" in answer.text
 
 
-async def invited(server, role: str) -> str:
-    admin = server.user(ADMIN_ID)
-    admin.send_text(f"/invite_staff {role}")
-    answer = await server.next_message(ADMIN_ID, contains=f"new {role}")
-    return LINK.search(answer.text).group(1)
-
-
 async def test_an_admin_invites_staff_who_then_work_and_can_be_removed(bot, fake_bot_api):
     server = fake_bot_api
     server.add_user(ADMIN_ID, "Dana", started=True)
-    token = await invited(server, "coordinator")
+    token = await invite_token(server, "/invite_staff coordinator", "new coordinator")
     cleo = server.add_user(NEW_STAFF, "Cleo")
     cleo.send_text(f"/start {token}")
     welcome = await server.next_message(NEW_STAFF, contains="you are now clinic staff")
@@ -96,7 +88,7 @@ async def test_a_patient_cannot_become_staff(bot, fake_bot_api):
     server = fake_bot_api
     server.add_user(ADMIN_ID, "Dana", started=True)
     add_active_patients(bot, [PATIENT], infusion=False)
-    token = await invited(server, "clinician")
+    token = await invite_token(server, "/invite_staff clinician", "new clinician")
     server.user(PATIENT).send_text(f"/start {token}")
     await server.next_message(PATIENT, contains="cannot also be clinic staff")
     assert bot.all(StaffMember) == []

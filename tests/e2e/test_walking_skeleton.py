@@ -1,7 +1,5 @@
 """The whole loop, driven like people would: enrol, consent, infusion, check-ins, alert, ack."""
 
-import re
-
 from sqlmodel import select
 
 from storage.models import (
@@ -17,17 +15,17 @@ from storage.models import (
 )
 from tests.utils.checkins import press_answer, send_answers
 from tests.utils.harness import ADMIN_ID, start_bot
+from tests.utils.invites import invite_link
 from tests.utils.protocols import ON_CALL
 
 PATIENT_ID = 1001
-LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 
 
 async def enrol_patient(server, admin, ref="MRN001", name="Ann"):
     """Coordinator enrols, patient opens the link and agrees; returns the patient handle."""
     admin.send_text(f"/enroll {ref} {name}")
     answer = await server.next_message(ADMIN_ID, contains="t.me/")
-    bot_name, token = LINK.search(answer.text).groups()
+    bot_name, token = invite_link(answer.text)
     assert bot_name == "infusion_test_bot"
     assert len(token) >= 22  # at least 128 bits in URL-safe base64
     ann = server.add_user(PATIENT_ID, "Ann")
