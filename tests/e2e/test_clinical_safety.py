@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
 from storage.models import Alert, Answer, CheckIn, CheckInStatus, Patient, PatientStatus
 from tests.e2e.test_walking_skeleton import PATIENT_ID, answer, answer_baseline
-from tests.utils.checkins import send_answers
+from tests.utils.checkins import send_answers, tick_and_done
 from tests.utils.clock import FakeClock
 from tests.utils.harness import ADMIN_ID, BotUnderTest, start_bot
 from tests.utils.outbox import pending_to
@@ -289,11 +289,7 @@ async def test_an_abandoned_report_reaches_staff_with_what_it_got(bot, fake_bot_
     ann = server.user(PATIENT_ID)
     ann.send_text("/report")
     checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
-    ann.press(checklist, button_text="☐ Nausea or vomiting")
-    await server.wait_for(
-        lambda: "Done (1 ticked)" in dict(server.message(PATIENT_ID, checklist.message_id).buttons)
-    )
-    ann.press(checklist, button_text="Done (1 ticked)")
+    await tick_and_done(server, ann, checklist, "Nausea or vomiting")
     await answer(server, ann, "How severe is it: Nausea or vomiting", "Mild")
     await server.next_message(PATIENT_ID, contains="unable to keep fluids down")
     await next_step(bot, minutes=61)
@@ -441,11 +437,7 @@ async def test_confusion_asks_whether_they_are_hard_to_wake(bot, fake_bot_api):
     server = fake_bot_api
     checklist = await evening_checklist(bot)
     ann = server.user(PATIENT_ID)
-    ann.press(checklist, button_text="☐ Confusion")
-    await server.wait_for(
-        lambda: "Done (1 ticked)" in dict(server.message(PATIENT_ID, checklist.message_id).buttons)
-    )
-    ann.press(checklist, button_text="Done (1 ticked)")
+    await tick_and_done(server, ann, checklist, "Confusion")
     await answer(server, ann, "How severe is it: Confusion", "Mild")
     await answer(server, ann, "confused and hard to wake?", "Yes")
     await server.next_message(PATIENT_ID, contains="Call 112 now")
@@ -478,11 +470,7 @@ async def test_a_report_in_the_days_after_an_infusion_counts_as_that_step(bot, f
     await next_step(bot, hours=30)  # past the next-day check-in's due time
     ann.send_text("/report")
     checklist = await server.next_message(PATIENT_ID, contains="Tick all that apply")
-    ann.press(checklist, button_text="☐ Seeing/hearing things")
-    await server.wait_for(
-        lambda: "Done (1 ticked)" in dict(server.message(PATIENT_ID, checklist.message_id).buttons)
-    )
-    ann.press(checklist, button_text="Done (1 ticked)")
+    await tick_and_done(server, ann, checklist, "Seeing/hearing things")
     await answer(server, ann, "How severe is it", "Mild")
     urgent = await server.next_message(ADMIN_ID, contains="still present at +24 h to day 3")
     assert "URGENT" in urgent.text

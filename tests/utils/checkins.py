@@ -31,3 +31,13 @@ async def send_answers(server, patient: FakeUser) -> BotMessage:
     summary = await server.next_message(patient.user_id, contains=SUMMARY)
     patient.press(summary, button_text=SEND)
     return await server.next_message(patient.user_id, contains=THANKS)
+
+
+async def tick_and_done(server, patient: FakeUser, checklist: BotMessage, box: str) -> None:
+    """Tick one box of the checklist, wait until its Done counts it, and press Done."""
+    done = "Done (1 ticked)"
+    patient.press(checklist, button_text=f"☐ {box}")
+    await server.wait_for(
+        lambda: done in dict(server.message(patient.chat_id, checklist.message_id).buttons)
+    )
+    patient.press(checklist, button_text=done)
