@@ -161,7 +161,7 @@ async def test_an_emergency_raised_behind_a_burst_of_check_ins_goes_out_before_t
             await bot.dispatch()
             await server.wait_for(lambda: sum(bool(server.sent_to(p)) for p in DUE) >= 30)
             server.user(PATIENTS[0]).send_text("I have chest pain")
-            await server.wait_for(lambda: all(server.sent_to(p) for p in DUE))
+            await server.wait_for(lambda: all(server.sent_to(p) for p in DUE), timeout=20)
             sends = [c.params["chat_id"] for c in server.requests if c.method == "sendMessage"]
             # Both the patient's "call 112" and the staff alert overtook the check-ins
             # still waiting for Telegram's 30 a second.
