@@ -144,17 +144,22 @@ def set_tick(question: Question, selected: list[str], code: str, ticked: bool) -
     return [o.value for o in question.options if o.value in chosen]  # drops NONE_OF_THESE
 
 
-def multi_answer(question: Question, selected: list[str]) -> MultiAnswer:
+def multi_answer(
+    question: Question, selected: list[str], earlier: AnswerValue = None
+) -> MultiAnswer:
     """The stored answer when the patient taps Done: every ticked item, severities to come.
 
-    "None of these" is the empty answer; nothing ticked at all is no answer (NothingTicked).
+    An item still ticked from the `earlier` answer (the checklist asked again) keeps the
+    severity given then. "None of these" is the empty answer; nothing ticked at all is no
+    answer (NothingTicked).
     """
     if not selected:
         raise NothingTicked(f"nothing ticked for {question.id}")
     for code in selected:
         if code != NONE_OF_THESE and question.option(code) is None:
             raise InvalidAnswer(f"{code!r} is not an option of {question.id}")
-    return {o.value: None for o in question.options if o.value in selected}
+    kept = earlier if isinstance(earlier, dict) else {}
+    return {o.value: kept.get(o.value) for o in question.options if o.value in selected}
 
 
 def ticks_of(value: AnswerValue) -> list[str]:

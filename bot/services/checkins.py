@@ -261,7 +261,7 @@ def _apply_action(
         return None
     if callback.action is Action.DONE:
         try:
-            value = flow.multi_answer(question, _draft(check_in))
+            value = flow.multi_answer(question, _draft(check_in), answers.get(question.id))
         except flow.NothingTicked:
             return voice.say("tick_something")  # the checklist stays as it is
         check_in.draft = None

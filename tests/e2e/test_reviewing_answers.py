@@ -101,6 +101,21 @@ async def ticked(bot: BotUnderTest, message, *wanted: str) -> list[str]:
     return await server.wait_for(now_ticked)
 
 
+async def mild_headache_summary(bot: BotUnderTest):
+    """The evening check-in answered with a mild headache (nothing sudden, no weakness);
+    returns its summary."""
+    server = bot.server
+    checklist = await evening_checklist(bot)
+    patient = server.user(PATIENT_ID)
+    patient.press(checklist, button_text="☐ Headache")
+    await ticked(bot, checklist, "Headache")
+    patient.press(checklist, button_text="Done (1 ticked)")
+    await answer(server, patient, "How severe is it: Headache?", "Mild")
+    await answer(server, patient, "start suddenly and very severely", "No")
+    await answer(server, patient, "new weakness, loss of vision", "No")
+    return await server.next_message(PATIENT_ID, contains=SUMMARY)
+
+
 # -- 1. the summary, Send, and changing an answer -------------------------------------------
 
 
@@ -205,15 +220,8 @@ async def test_a_changed_answer_is_checked_again_and_its_alert_stays(bot, fake_b
 
 async def test_a_changed_checklist_adds_and_drops_its_follow_up_questions(bot, fake_bot_api):
     server = fake_bot_api
-    checklist = await evening_checklist(bot)
+    summary = await mild_headache_summary(bot)
     patient = server.user(PATIENT_ID)
-    patient.press(checklist, button_text="☐ Headache")
-    await ticked(bot, checklist, "Headache")
-    patient.press(checklist, button_text="Done (1 ticked)")
-    await answer(server, patient, "How severe is it: Headache?", "Mild")
-    await answer(server, patient, "start suddenly and very severely", "No")
-    await answer(server, patient, "new weakness, loss of vision", "No")
-    summary = await server.next_message(PATIENT_ID, contains=SUMMARY)
     assert "• Side effects: Headache (mild)\n• Sudden severe headache: No\n" in summary.text
     assert "Change: Weakness, vision or speech" in labels(summary)
 
@@ -240,6 +248,28 @@ async def test_a_changed_checklist_adds_and_drops_its_follow_up_questions(bot, f
         'headache_sudden was "no"',
         'headache_neuro was "no"',
     ]
+
+
+async def test_a_checklist_done_again_unchanged_keeps_its_severities(bot, fake_bot_api):
+    server = fake_bot_api
+    summary = await mild_headache_summary(bot)
+    patient = server.user(PATIENT_ID)
+
+    patient.press(summary, button_text="Change: Side effects")
+    again = await server.next_message(PATIENT_ID, contains="Tick all that apply")
+    await ticked(bot, again, "Headache")
+    patient.press(again, button_text="Done (1 ticked)")
+
+    # Nothing changed: no severity asked again, straight back to the same summary.
+    new_summary = await server.next_message(PATIENT_ID, contains=SUMMARY)
+    after = [m.text for m in server.messages(PATIENT_ID) if m.message_id > again.message_id]
+    assert after == [new_summary.text]
+    assert "• Side effects: Headache (mild)\n• Sudden severe headache: No\n" in new_summary.text
+    [side_effects] = bot.all(Answer, Answer.question_id == "side_effects")
+    assert json.loads(side_effects.value) == {"headache": "mild"}
+    assert side_effects.changed_from is None
+    assert bot.all(AuditEvent, AuditEvent.action == "answer_changed") == []
+    assert status(bot, "evening") == CheckInStatus.IN_PROGRESS
 
 
 async def test_an_emergency_given_while_changing_ends_the_check_in_with_no_summary(

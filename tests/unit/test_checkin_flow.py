@@ -50,6 +50,13 @@ def test_done_needs_a_tick_and_none_of_these_is_the_empty_answer():
         flow.set_tick(SIDE_EFFECTS, [], "not_an_option", ticked=True)
 
 
+def test_done_again_keeps_the_severities_of_items_still_ticked():
+    earlier = {"headache": "mild", "rash": "severe"}
+    kept = flow.multi_answer(SIDE_EFFECTS, ["headache", "nausea"], earlier)
+    assert kept == {"headache": "mild", "nausea": None}
+    assert flow.multi_answer(SIDE_EFFECTS, [NONE], earlier) == {}
+
+
 def test_none_of_these_is_asked_again_ticked_and_the_rules_read_it_as_nothing():
     assert flow.ticks_of({}) == [NONE]
     assert flow.ticks_of({"rash": "mild", "nausea": None}) == ["rash", "nausea"]
