@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -339,8 +339,7 @@ def _send_answers(
     sent.message_id = None
     messages.edit(session, now, tap.chat_id, tap.message_id, voice.say("sent", summary=summary))
     patient = repo.get_patient(session, sent.patient_id)
-    upcoming = repo.next_pending(session, patient.id, now)
-    due = upcoming.due_at if upcoming else None
+    due = next_due(session, patient.id, now)
     thanks = voice.say("thanks", next=next_check_in(voice, due, patient_zone(rt, patient)))
     messages.send(session, now, patient.chat_id, voice.with_footer(thanks), Purpose.REPLY)
     log.info("check-in %s sent from its summary", sent.id)
@@ -701,8 +700,7 @@ def resume(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
 def show_next(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
     """/next: the open check-in at its first unanswered question, and when the next one is."""
     zone, voice = patient_zone(rt, patient), rt.voice(patient.language)
-    upcoming = repo.next_pending(session, patient.id, now)
-    due = upcoming.due_at if upcoming else None
+    due = next_due(session, patient.id, now)
     check_in = repo.open_check_in(session, patient.id)
     if check_in is not None:
         after = voice.say("after_it", when=voice.time(due, zone)) if due else ""
@@ -715,6 +713,16 @@ def show_next(rt: Runtime, session: Session, now: datetime, patient: Patient) ->
     else:
         text = voice.say("nothing_open_next", next=next_check_in(voice, due, zone))
     messages.send(session, now, patient.chat_id, voice.with_footer(text), Purpose.REPLY)
+
+
+_EVER = datetime.min.replace(tzinfo=UTC)  # "after EVER": whenever it is due, past or future
+
+
+def next_due(session: Session, patient_id: int, now: datetime) -> datetime | None:
+    """When the patient's next check-in comes: a pending one already due (held back for
+    quiet hours, or re-planned into the past) comes now; None when none is planned."""
+    upcoming = repo.next_pending(session, patient_id, _EVER)
+    return max(upcoming.due_at, now) if upcoming else None
 
 
 def next_check_in(voice: Voice, due: datetime | None, zone: ZoneInfo) -> str:

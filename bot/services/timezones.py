@@ -19,7 +19,7 @@ from bot.core.schedule import QuietHours, plan_reminder, plan_step, quiet_hours
 from bot.keyboards import Callback
 from bot.runtime import Runtime
 from bot.services import messages
-from bot.services.checkins import next_check_in, patient_zone
+from bot.services.checkins import next_check_in, next_due, patient_zone
 from bot.services.messages import Purpose
 from bot.voice import Voice
 from storage import repository as repo
@@ -103,14 +103,14 @@ def change(rt: Runtime, session: Session, now: datetime, patient: Patient, zone:
             detail=f"{zone.key}; {moved} check-ins re-planned",
         )
         log.info("patient %s: time zone changed, %d check-ins re-planned", patient.id, moved)
-    upcoming = repo.next_pending(session, patient.id, now)
+    due = next_due(session, patient.id, now)
     voice = rt.voice(patient.language)
     return voice.say(
         "zone_changed",
         place=zones.place(zone.key),
         zone=zone.key,
         now=voice.time(now, zone),
-        next=next_check_in(voice, upcoming.due_at if upcoming else None, zone),
+        next=next_check_in(voice, due, zone),
     )
 
 

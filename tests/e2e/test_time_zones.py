@@ -124,6 +124,20 @@ async def test_a_hold_for_the_old_zones_morning_is_released_on_the_new_clock(bot
     assert due_times(bot)["next_day"] == datetime(2026, 11, 25, 6, 30, tzinfo=UTC)  # 08:30
 
 
+async def test_a_check_in_the_new_clock_makes_due_is_named_as_coming_now(bot, fake_bot_api):
+    server = fake_bot_api
+    await with_infusion(bot, "06:30")  # next-day check-in held for London's 08:00
+    bot.clock.set(datetime(2026, 11, 25, 7, 0, tzinfo=UTC))  # 07:00 London: still quiet
+    await bot.dispatch()
+    assert not sends_to_patient(bot, "Next-day check-in")
+    server.user(PATIENT_ID).send_text("/timezone Europe/Athens")  # 09:00 there: due at 08:30
+    told = await server.next_message(PATIENT_ID, contains="Done:")
+    assert "Your next check-in is on Wednesday 25 Nov at 09:00." in told.text  # now, not later
+
+    await bot.dispatch()
+    await server.next_message(PATIENT_ID, contains="Next-day check-in")
+
+
 async def test_bad_place_names_get_a_clear_answer_and_change_nothing(bot, fake_bot_api):
     server = fake_bot_api
     await with_infusion(bot, "21:00")
