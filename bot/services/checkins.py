@@ -251,7 +251,7 @@ def _apply_action(
     answers = repo.answers_of(session, check_in.id)
     if callback.action is Action.ANSWER:
         value = flow.single_answer(question, question.choices[callback.index].value)
-        return _store(rt, session, now, check_in, question, value, tap, voice)
+        return _store(rt, session, now, check_in, question, value, tap, voice, before=answers)
     if callback.action in (Action.TOGGLE, Action.DONE) and (
         check_in.draft is None and question.id in answers
     ):
@@ -265,19 +265,21 @@ def _apply_action(
         except flow.NothingTicked:
             return voice.say("tick_something")  # the checklist stays as it is
         check_in.draft = None
-        return _store(rt, session, now, check_in, question, value, tap, voice)
+        return _store(rt, session, now, check_in, question, value, tap, voice, before=answers)
     if callback.action is Action.SEVERITY:
         item = question.options[callback.index].value
         if flow.item_needing_severity(question, answers.get(question.id)) != item:
             raise _Stale
         severity = question.severities[callback.sub_index].value
         value = flow.with_severity(question, answers[question.id], item, severity)
-        return _store(rt, session, now, check_in, question, value, tap, voice, item=item)
+        return _store(
+            rt, session, now, check_in, question, value, tap, voice, before=answers, item=item
+        )
     if callback.action is Action.BACK:
         return _go_back(rt, session, now, check_in, question, answers, tap, voice)
     if callback.action is Action.SKIP:
         skipped = flow.skip_answer(question)
-        return _store(rt, session, now, check_in, question, skipped, tap, voice)
+        return _store(rt, session, now, check_in, question, skipped, tap, voice, before=answers)
     raise _Stale
 
 
@@ -367,7 +369,7 @@ def _tick(
     if could_be and _emergency_ticked(rt, session, check_in, question, answers, ticked):
         # An emergency counts the moment it is ticked: no waiting for "Done".
         value = flow.multi_answer(question, ticked)
-        _store(rt, session, now, check_in, question, value, tap, voice)
+        _store(rt, session, now, check_in, question, value, tap, voice, before=answers)
         return
     step = step_of(rt.protocol, check_in)
     back = flow.previous_question(rt.protocol, step, answers, question) is not None
@@ -429,7 +431,8 @@ def apply_text(rt: Runtime, session: Session, now: datetime, patient: Patient, t
         return
     if check_in.message_id is not None:
         messages.clear(session, now, patient.chat_id, check_in.message_id)
-    _store(rt, session, now, check_in, question, value, None, voice)
+    before = repo.answers_of(session, check_in.id)
+    _store(rt, session, now, check_in, question, value, None, voice, before=before)
 
 
 def relay_message(
@@ -479,6 +482,8 @@ def relay_held_back(rt: Runtime, session: Session, now: datetime, limit: int) ->
     its alert, only a few seconds later than it would have.
     """
     held = repo.held_back_patient_updates(session, now - HELD_BACK_WAIT, limit)
+    if not held:
+        return 0
     by_patient: dict[int, tuple[Patient, list[str]]] = {}
     for update, patient in held:
         words = _typed_text(update.payload)
@@ -518,6 +523,8 @@ def _store(
     value: flow.AnswerValue,
     tap: Tap | None,
     voice: Voice,
+    *,
+    before: flow.Answers,
     item: str | None = None,
 ) -> str:
     """Store an answer, raise the alerts it sets off and move the check-in on; `voice` words
@@ -526,9 +533,8 @@ def _store(
     A changed answer keeps the one it replaces in the record and the audit, and drops the
     answers of follow-up questions it made not apply. After an emergency answer nothing more
     is asked: the emergency text is the last message. After the last question comes the
-    summary, to send or change.
+    summary, to send or change. `before` are the check-in's answers as they were.
     """
-    before = repo.answers_of(session, check_in.id)
     answers = {**before, question.id: value}
     replaces = question.id in before and flow.is_complete(question, before[question.id])
     repo.save_answer(
@@ -665,8 +671,8 @@ def _run_completion_rules(
 ) -> None:
     """Every question is answered: the rules for a finished check-in run now, not at Send
     (a check-in left at its summary is complete all the same)."""
-    if not repo.has_alerts(session, check_in.id):
-        matches = evaluate_completed(rt.protocol, check_in.step_id, answers)
+    matches = evaluate_completed(rt.protocol, check_in.step_id, answers)
+    if matches and not repo.has_alerts(session, check_in.id):
         alerts.raise_alerts(rt, session, now, check_in.patient_id, check_in.id, matches)
 
 

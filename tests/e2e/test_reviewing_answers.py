@@ -11,6 +11,7 @@ import json
 
 from bot import keyboards, locales
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
+from storage import repository as repo
 from storage.models import (
     Alert,
     Answer,
@@ -323,6 +324,33 @@ async def test_next_shows_a_check_in_left_at_its_summary_again(bot, fake_bot_api
     patient.press(again, button_text=SEND)
     await server.next_message(PATIENT_ID, contains=THANKS)
     assert status(bot, "baseline") == CheckInStatus.ANSWERED
+
+
+async def test_a_tap_and_an_idle_dispatcher_turn_skip_needless_database_work(
+    bot, fake_bot_api, monkeypatch
+):
+    server = fake_bot_api
+    checklist = await evening_checklist(bot)
+    patient = server.user(PATIENT_ID)
+    patient.press(checklist, button_text=NONE_BOX)
+    await ticked(bot, checklist, "None of these")
+    [evening] = bot.all(CheckIn, CheckIn.step_id == "evening")
+    calls: list[tuple] = []
+    for name in ("answers_of", "has_alerts", "set_update_outcome"):
+        real = getattr(repo, name)
+
+        def counted(session, *args, _real=real, _name=name):
+            calls.append((_name, *args))
+            return _real(session, *args)
+
+        monkeypatch.setattr(repo, name, counted)
+
+    patient.press(checklist, button_text=DONE)  # the last answer: completion rules run
+    await server.next_message(PATIENT_ID, contains=SUMMARY)
+    # The evening's answers read once; no completion rule matched, so no alert lookup.
+    assert [c for c in calls if c[1] == evening.id] == [("answers_of", evening.id)]
+    await bot.dispatch()  # nothing held back: nothing to mark relayed
+    assert "set_update_outcome" not in [c[0] for c in calls]
 
 
 # -- 2. "None of these" is an exclusive box --------------------------------------------------
