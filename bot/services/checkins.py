@@ -371,9 +371,8 @@ def _tick(
         value = flow.multi_answer(question, ticked)
         _store(rt, session, now, check_in, question, value, tap, voice, before=answers)
         return
-    step = step_of(rt.protocol, check_in)
-    back = flow.previous_question(rt.protocol, step, answers, question) is not None
-    keyboard = keyboards.multi_keyboard(voice, check_in.id, question, ticked, back)
+    step = step_of(voice.protocol, check_in)
+    _, keyboard = _render(voice, check_in, step, question, answers)
     messages.redraw(session, now, tap.chat_id, tap.message_id, keyboard)
 
 

@@ -372,6 +372,7 @@ async def test_none_of_these_is_exclusive_and_done_with_nothing_ticked_asks_to_c
     patient.press(checklist, button_text="☐ Dizziness")
     shown = await ticked(bot, checklist, "Dizziness")
     assert NONE_BOX in shown and "Done (1 ticked)" in shown
+    assert shown[-1] == "↩ Change last answer"  # a redrawn checklist keeps its way back
     patient.press(checklist, button_text="☑ Dizziness")
     await ticked(bot, checklist)
 
