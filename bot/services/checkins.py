@@ -140,14 +140,16 @@ def _render_summary(
     """`step` from `voice.protocol`: labels and title in the patient's language."""
     shown = flow.summary_questions(voice.protocol, step, answers)
     lines = [
-        f"• {q.label}: {texts.summary_answer(_in_words(voice, q, answers[q.id]))}" for q in shown
+        f"• {q.label}: {texts.summary_answer(answer_in_words(voice, q, answers[q.id]))}"
+        for q in shown
     ]
     text = voice.say("summary", title=step.title, answers="\n".join(lines))
     return text, keyboards.summary_keyboard(voice, check_in.id, shown)
 
 
-def _in_words(voice: Voice, question: Question, value: flow.AnswerValue) -> str:
-    """An answer as the patient reads it."""
+def answer_in_words(voice: Voice, question: Question, value: flow.AnswerValue) -> str:
+    """An answer as the patient reads it (`question` in `voice`'s language), wherever they
+    read it: the echo, the summary, /mydata."""
     if value is flow.SKIPPED or value == "":
         return voice.say("skipped" if question.optional else "skipped_answer")
     if value == {}:
@@ -602,7 +604,7 @@ def _echo(voice: Voice, question: Question, value: flow.AnswerValue, item: str |
         if item is None
         else voice.say("severity_question", item=question.option(item).label)
     )
-    return voice.say("answered", question=asked, answer=_in_words(voice, question, shown))
+    return voice.say("answered", question=asked, answer=answer_in_words(voice, question, shown))
 
 
 def _reduce_follow_up_if_relief_lost(

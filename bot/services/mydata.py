@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import keyboards, texts
-from bot.core.checkin import describe_answer
 from bot.core.protocol import QuestionKind
 from bot.keyboards import Callback
 from bot.runtime import Runtime
 from bot.services import messages
-from bot.services.checkins import patient_zone
+from bot.services.checkins import answer_in_words, patient_zone
 from bot.services.messages import Purpose
 from bot.voice import Voice
 from storage import repository as repo
@@ -149,10 +148,9 @@ def _answer(voice: Voice, question_id: str, stored: str) -> str:
     question = voice.protocol.questions.get(question_id)
     if question is None:  # a question of an older protocol
         return f"  {question_id}: {value}"
-    if question.kind is QuestionKind.TEXT:
-        words = f"“{value}”" if value else voice.say("skipped")
-        return f"  {question.label}: {words}"
-    return f"  {question.label}: {describe_answer(question, value)}"
+    if question.kind is QuestionKind.TEXT and value:
+        return f"  {question.label}: “{value}”"
+    return f"  {question.label}: {answer_in_words(voice, question, value)}"
 
 
 def _paginate(lines: list[str]) -> list[list[str]]:

@@ -7,8 +7,10 @@ from datetime import timedelta
 from bot import locales, texts
 from storage import repository as repo
 from storage.models import Alert, AuditEvent, Patient
-from tests.utils.checkins import NONE_OF_THESE, press_answer, send_answers
-from tests.utils.harness import ADMIN_ID
+from tests.e2e.test_reviewing_answers import report_words_question, required_words_protocol
+from tests.e2e.test_walking_skeleton import PATIENT_ID
+from tests.utils.checkins import NONE_OF_THESE, SEND, SUMMARY, THANKS, press_answer, send_answers
+from tests.utils.harness import ADMIN_ID, start_bot
 from tests.utils.patients import add_active_patients
 
 ANN, BEN, STRANGER = 1001, 1002, 4242
@@ -84,7 +86,7 @@ async def test_a_patient_sees_their_infusions_answers_and_alerts(bot, fake_bot_a
     assert "Infusion 1, Before your infusion (Tuesday 24 Nov at 10:00):\n  Pain now: 7/10" in text
     assert "Infusion 2, Before your infusion (Friday 27 Nov at 10:00):\n  Pain now: 4/10" in text
     assert "  Sleep quality: Fair" in text
-    assert "  Urine and liver: none" in text
+    assert "  Urine and liver: None of these" in text  # worded as in the summary
     assert "Problem report (Friday 27 Nov at 10:00):" in text
     assert "  Anything else, in words: “my knees ache at night”" in text
     alerts = bot.all(Alert)
@@ -95,6 +97,25 @@ async def test_a_patient_sees_their_infusions_answers_and_alerts(bot, fake_bot_a
     assert len(text) < 4096 and not shown.buttons  # one page: no buttons
     audit = bot.all(AuditEvent, AuditEvent.action == "mydata:viewed own data")
     assert [(a.actor_telegram_id, a.detail) for a in audit] == [(ANN, None)]
+
+
+async def test_a_skipped_answer_reads_as_in_the_summary(fake_bot_api, tmp_path):
+    server = fake_bot_api
+    bot = await start_bot(server, tmp_path, protocol_path=required_words_protocol(tmp_path))
+    try:
+        add_active_patients(bot, [PATIENT_ID], infusion=False)
+        patient = server.user(PATIENT_ID)
+        words = await report_words_question(server, patient)
+        patient.press(words, button_text="Skip this question")
+        summary = await server.next_message(PATIENT_ID, contains=SUMMARY)
+        assert "• Anything else, in words: (skipped)" in summary.text
+        patient.press(summary, button_text=SEND)
+        await server.next_message(PATIENT_ID, contains=THANKS)
+        patient.send_text("/mydata")
+        shown = await server.next_message(PATIENT_ID, contains="What the clinic holds about you")
+        assert "  Anything else, in words: (skipped)\n" in shown.text
+    finally:
+        await bot.stop()
 
 
 async def test_long_data_is_paged_and_only_its_patient_turns_the_pages(bot, fake_bot_api):

@@ -8,6 +8,7 @@ stored (answers, what they replaced, alerts, the check-in's status).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bot import keyboards, locales
 from bot.core.protocol import DEFAULT_PROTOCOL_PATH
@@ -424,13 +425,18 @@ async def report_words_question(server, patient):
     return await server.next_message(PATIENT_ID, contains="Type it in your own words")
 
 
-async def test_a_free_text_question_that_is_not_optional_can_be_skipped(fake_bot_api, tmp_path):
-    server = fake_bot_api
+def required_words_protocol(tmp_path) -> Path:
+    """The default protocol with the report's free-text question not optional."""
     protocol = signed(DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8"))
     protocol = protocol.replace("optional = true\n", "", 1)  # the report's words, required
     path = tmp_path / "required_words.toml"
     path.write_text(protocol, encoding="utf-8")
-    bot = await start_bot(server, tmp_path, protocol_path=path)
+    return path
+
+
+async def test_a_free_text_question_that_is_not_optional_can_be_skipped(fake_bot_api, tmp_path):
+    server = fake_bot_api
+    bot = await start_bot(server, tmp_path, protocol_path=required_words_protocol(tmp_path))
     try:
         assert not bot.runtime.protocol.questions["report_words"].optional
         add_active_patients(bot, [PATIENT_ID], infusion=False)
