@@ -114,7 +114,7 @@ async def test_a_spanish_patients_follow_up_is_in_spanish_and_staff_read_english
     lucia.send_text("/mydata")
     mine = await server.next_message(PATIENT, contains="Qué datos suyos tiene la clínica")
     assert "Infusión 1, Antes de su infusión (martes 24 de noviembre a las 10:00):" in mine.text
-    assert "  Dolor ahora: 6/10" in mine.text and "  Orina e hígado: ninguno" in mine.text
+    assert "  Dolor ahora: 6/10" in mine.text and "  Orina e hígado: Ninguna de estas" in mine.text
     assert "  martes 24 de noviembre a las 14:00 · emergencia" in mine.text
 
 
