@@ -370,7 +370,7 @@ def _tick(
     could_be = tick and emergency_when_ticked(rt.protocol, question.id, code)
     if could_be and _emergency_ticked(rt, session, check_in, question, answers, ticked):
         # An emergency counts the moment it is ticked: no waiting for "Done".
-        value = flow.multi_answer(question, ticked)
+        value = flow.multi_answer(question, ticked, answers.get(question.id))
         _store(rt, session, now, check_in, question, value, tap, voice, before=answers)
         return
     step = step_of(voice.protocol, check_in)
@@ -386,7 +386,7 @@ def _emergency_ticked(
     answers: flow.Answers,
     ticked: list[str],
 ) -> bool:
-    trial = {**answers, question.id: flow.multi_answer(question, ticked)}
+    trial = {**answers, question.id: flow.multi_answer(question, ticked, answers.get(question.id))}
     matches = evaluate_answers(rt.protocol, _rule_context(rt, session, check_in, trial))
     return _is_emergency(matches)
 

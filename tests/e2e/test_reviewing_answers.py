@@ -274,6 +274,24 @@ async def test_a_checklist_done_again_unchanged_keeps_its_severities(bot, fake_b
     assert status(bot, "evening") == CheckInStatus.IN_PROGRESS
 
 
+async def test_an_emergency_ticked_while_changing_a_checklist_keeps_the_other_severities(
+    bot, fake_bot_api
+):
+    server = fake_bot_api
+    summary = await mild_headache_summary(bot)
+    patient = server.user(PATIENT_ID)
+    patient.press(summary, button_text="Change: Side effects")
+    again = await server.next_message(PATIENT_ID, contains="Tick all that apply")
+    await ticked(bot, again, "Headache")
+    patient.press(again, button_text="☐ Chest pain")
+
+    await server.next_message(PATIENT_ID, contains="Call 112 now")
+    assert json.loads(answers(bot, "evening")["side_effects"]) == {
+        "headache": "mild",
+        "chest_pain": None,
+    }
+
+
 async def test_an_emergency_given_while_changing_ends_the_check_in_with_no_summary(
     bot, fake_bot_api
 ):
