@@ -26,11 +26,10 @@ AUDIT_ACTION = "mydata:viewed own data"
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the patient's data: its text, its ◀ / ▶ buttons, and how many there are."""
+    """One page of the patient's data: its text and its ◀ / ▶ buttons."""
 
     text: str
     keyboard: keyboards.Keyboard | None
-    pages: int
 
 
 def send_first_page(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
@@ -71,7 +70,7 @@ def _page(rt: Runtime, session: Session, patient: Patient, page: int) -> Page | 
         return None
     numbered = voice.say("mydata_page", page=page + 1, pages=len(pages)) if len(pages) > 1 else ""
     text = "\n".join([voice.say("mydata_heading") + numbered, "", *pages[page]])
-    return Page(text, keyboards.my_data_pager(patient.id, page, len(pages)), len(pages))
+    return Page(text, keyboards.my_data_pager(patient.id, page, len(pages)))
 
 
 def _lines(rt: Runtime, voice: Voice, session: Session, patient: Patient) -> list[str]:
@@ -95,11 +94,11 @@ def _lines(rt: Runtime, voice: Voice, session: Session, patient: Patient) -> lis
     lines += [
         voice.say(
             "mydata_infusion",
-            number=number,
+            number=i.number,
             when=voice.time(i.started_at, tz),
             dose=voice.say("mydata_dose", dose=i.dose) if i.dose else "",
         )
-        for number, i in enumerate(infusions, start=1)
+        for i in infusions
     ]
     lines += ["", *_answer_lines(voice, session, patient, infusions, tz)]
     alerts = views.alerts_raised_about(session, patient.id)
@@ -115,7 +114,7 @@ def _answer_lines(
 ) -> list[str]:
     check_ins = views.check_ins_of_patient(session, patient.id)
     answers = views.answers_by_check_in(session, [c.id for c in check_ins])
-    numbers = {infusion.id: number for number, infusion in enumerate(infusions, start=1)}
+    numbers = {infusion.id: infusion.number for infusion in infusions}
     lines = []
     for check_in in check_ins:
         given = answers.get(check_in.id)
