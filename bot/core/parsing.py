@@ -15,8 +15,9 @@ from bot.core.schedule import MissingTime, WallClockInstant, wall_clock_instant
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
-_READING = re.compile(r"^([a-z][a-z0-9_]{0,31})=(\d{1,2})$")
-_OPTION = re.compile(r"^([a-z]{1,16})=(.*)$")
+_MEASURE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_WHOLE_NUMBER = re.compile(r"^\d{1,6}$")
+_OPTION = re.compile(r"^([^=]*)=(.*)$")
 MAX_NAME = 64
 MAX_DOSE = 64
 LATEST_FUTURE_START = timedelta(hours=12)
@@ -59,9 +60,16 @@ def time_zone(text: str) -> ZoneInfo:
 
 
 def options(
-    words: list[str], readers: dict[str, Callable[[str], Any]]
+    words: list[str],
+    readers: dict[str, Callable[[str], Any]],
+    any_other: Callable[[str, str], Any] | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
-    """Split `key=value` options (each key read by its reader) from the other words."""
+    """Split `key=value` options (keys in any case) from the other words.
+
+    Each key is read by its reader, or, when `any_other` is given, any other key by
+    `any_other(key, value)`; otherwise an unknown key is refused. A word holding `=` is
+    always an option, so a mistyped one is refused instead of passing for a name or a dose.
+    """
     found: dict[str, Any] = {}
     rest = []
     for word in words:
@@ -69,14 +77,26 @@ def options(
         if option is None:
             rest.append(word)
             continue
-        key, value = option.groups()
-        if key not in readers:
-            known = ", ".join(f"{k}=" for k in readers)
-            raise ParseError(f"{key}= is not an option here (options: {known})")
+        key, value = option.group(1).lower(), option.group(2)
         if key in found:
             raise ParseError(f"{key}= is given twice")
-        found[key] = readers[key](value)
+        if key in readers:
+            found[key] = readers[key](value)
+        elif any_other is not None:
+            found[key] = any_other(key, value)
+        else:
+            known = ", ".join(f"{k}=" for k in readers)
+            raise ParseError(f"{key[:20]}= is not an option here (options: {known})")
     return rest, found
+
+
+def reading(measure: str, value: str) -> int:
+    """A reading typed as `measure=N`: N a whole number (the service checks name and range)."""
+    if not _MEASURE.match(measure):
+        raise ParseError(f"{measure[:20]!r} is not a measure name (such as pain=6)")
+    if not _WHOLE_NUMBER.match(value):
+        raise ParseError(f"{measure}= needs a whole number, such as {measure}=6")
+    return int(value)
 
 
 def language(code: str, languages: tuple[str, ...]) -> str:
@@ -134,16 +154,7 @@ def infusion_args(args: list[str], now: datetime, tz: ZoneInfo) -> InfusionArgs:
     if not args:
         raise ParseError("the patient's clinic reference is missing")
     ref = clinic_ref(args[0])
-    readings = {}
-    rest = []
-    for word in args[1:]:
-        reading = _READING.match(word)
-        if reading is None:
-            rest.append(word)
-        elif reading.group(1) in readings:
-            raise ParseError(f"{reading.group(1)} is given twice")
-        else:
-            readings[reading.group(1)] = int(reading.group(2))
+    rest, readings = options(args[1:], {}, any_other=reading)
     start, rest = _typed_start(rest, now, tz)
     dose = " ".join(rest).strip() or None
     if dose is not None and (len(dose) > MAX_DOSE or not dose.isprintable()):

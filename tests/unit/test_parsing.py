@@ -89,3 +89,36 @@ def test_enroll_takes_a_name_and_a_time_zone_anywhere_after_the_reference():
 def test_bad_enroll_options_are_refused_saying_why(args, why):
     with pytest.raises(ParseError, match=why):
         enroll_args(args)
+
+
+def test_option_keys_are_read_in_any_case():
+    args = enroll_args(["MRN1", "Ana", "TZ=Madrid", "Lang=es"])
+    assert (args.name, args.tz, args.lang) == ("Ana", ZoneInfo("Europe/Madrid"), "es")
+    readings = infusion_args(["MRN1", "10:30", "Pain=6"], NOW, LONDON).readings
+    assert readings == {"pain": 6}
+
+
+def test_a_reading_out_of_range_is_a_reading_not_the_dose():
+    """The service refuses 100 for pain; the parser must not turn it into the dose."""
+    args = infusion_args(["MRN1", "10:30", "pain=100"], NOW, LONDON)
+    assert (args.dose, args.readings) == (None, {"pain": 100})
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["MRN1", "10:30", "pain=six"], "pain= needs a whole number"),
+        (["MRN1", "10:30", "pain=-1"], "pain= needs a whole number"),
+        (["MRN1", "10:30", "pain=6", "PAIN=7"], "pain= is given twice"),
+        (["MRN1", "10:30", "=6"], "is not a measure name"),
+    ],
+)
+def test_mistyped_readings_are_refused_not_taken_for_the_dose(args, why):
+    with pytest.raises(ParseError, match=why):
+        infusion_args(args, NOW, LONDON)
+
+
+@pytest.mark.parametrize("word", ["Name=Ana", "lang:es=x", "=es"])
+def test_a_mistyped_enroll_option_is_refused_not_taken_for_the_name(word):
+    with pytest.raises(ParseError, match="is not an option here"):
+        enroll_args(["MRN1", "Ana", word])
