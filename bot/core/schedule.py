@@ -177,9 +177,10 @@ class OfficeHours:
         if self.is_open(moment, tz):
             return moment
         local = moment.astimezone(tz)
+        opens_at = time(0) if self.start == self.end else self.start  # all day: from midnight
         for ahead in range(8):
             day = local.date() + timedelta(days=ahead)
-            opening = datetime.combine(day, self.start, tzinfo=tz)
+            opening = datetime.combine(day, opens_at, tzinfo=tz)
             if day.weekday() in self.days and opening >= local:
                 return opening.astimezone(UTC)
         return moment

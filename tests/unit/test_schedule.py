@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.core.durations import Duration, DurationError
 from bot.core.protocol import Step, load_protocol
 from bot.core.schedule import (
+    OfficeHours,
     QuietHours,
     defer_for_quiet_hours,
     plan_baseline,
@@ -197,3 +198,22 @@ def test_after_relief_wears_off_every_later_step_keeps_its_safety_questions():
     for step in PROTOCOL.steps:
         kept = set(safety_part(PROTOCOL, step).questions)
         assert kept == set(step.questions) & set(PROTOCOL.safety_part), step.id
+
+
+WEEKDAYS = frozenset(range(5))
+
+
+def test_next_opening_of_all_day_office_hours_is_midnight_of_the_next_working_day():
+    all_day = OfficeHours(WEEKDAYS, time(8), time(8))
+    saturday_night = utc(2026, 11, 28, 23, 0)  # London is on UTC in November
+    monday_midnight = utc(2026, 11, 30, 0, 0)
+    assert not all_day.is_open(saturday_night, LONDON)
+    assert all_day.next_opening(saturday_night, LONDON) == monday_midnight
+    assert all_day.is_open(monday_midnight, LONDON)
+
+
+def test_next_opening_of_office_hours_is_their_start_on_the_next_working_day():
+    office = OfficeHours(WEEKDAYS, time(8), time(17))
+    assert office.next_opening(utc(2026, 11, 28, 23, 0), LONDON) == utc(2026, 11, 30, 8, 0)
+    assert office.next_opening(utc(2026, 11, 30, 7, 0), LONDON) == utc(2026, 11, 30, 8, 0)
+    assert office.next_opening(utc(2026, 11, 30, 9, 0), LONDON) == utc(2026, 11, 30, 9, 0)
