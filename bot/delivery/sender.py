@@ -152,7 +152,8 @@ class Sender:
         self, session: Session, chat_id: int, now: datetime, waits: list[float]
     ) -> OutboxMessage | None:
         """The chat's next message if it may be tried now; else None (and, for one waiting
-        out a backoff, its wait in `waits`)."""
+        out a backoff, its wait in `waits`; for one retired as superseded, 0: the message
+        behind it may go at once)."""
         row = repo.outbox_head(session, chat_id)
         if row is None:
             return None
@@ -160,6 +161,7 @@ class Sender:
             waits.append((row.next_attempt_at - now).total_seconds())
             return None
         if row.attempts and not deliveries.still_wanted(session, row):
+            waits.append(0.0)
             return None
         return row
 
@@ -191,13 +193,17 @@ class Sender:
         a busy chat (a staff chat getting alerts) goes on without waking the sender loop,
         which under load waits a whole turn of the event loop for each message."""
         chat_id = row.chat_id  # an outcome may move the row to another chat
+        chat_empty = False
         try:
             while row is not None:
                 await self._deliver_one(self._with_backlog(row), chat_id)
-                row = self._next_in_chat(chat_id)
+                row, chat_empty = self._next_in_chat(chat_id)
         finally:
             self._busy_chats.discard(chat_id)
-            self.wake({chat_id})
+            # The loop looks again at this chat unless it has nothing left to send, and in
+            # any case when chats wait for the slot this frees or a full look is asked for.
+            if not chat_empty or self._waiting or self._full_look:
+                self.wake({chat_id})
 
     def _with_backlog(self, row: OutboxMessage) -> OutboxMessage:
         """A staff alert takes along the alerts queued behind it for its chat (see
@@ -225,25 +231,29 @@ class Sender:
         except Exception as exc:
             log.error("recording delivery of outbox %s failed: %s", row.id, type(exc).__name__)
 
-    def _next_in_chat(self, chat_id: int) -> OutboxMessage | None:
+    def _next_in_chat(self, chat_id: int) -> tuple[OutboxMessage | None, bool]:
         """The chat's next message if it may go now and no chat waiting for a slot has a
-        more urgent one; None leaves the chat to the sender loop."""
+        more urgent one; None leaves the chat to the sender loop. The flag says the chat has
+        nothing that may go now or later (no need for the loop to look at it again)."""
         if self._stopping:
-            return None
+            return None, False
+        waits: list[float] = []
         try:
             with self._rt.session() as session:
-                row = self._due_head(session, chat_id, self._rt.clock.now(), [])
+                row = self._due_head(session, chat_id, self._rt.clock.now(), waits)
         except Exception as exc:
             log.error("looking at chat's next message failed: %s", type(exc).__name__)
-            return None
-        if row is None or (self._waiting and min(self._waiting.values()) < (row.priority, row.id)):
-            return None
+            return None, False
+        if row is None:
+            return None, not waits  # a backoff or a retired head: the loop looks again
+        if self._waiting and min(self._waiting.values()) < (row.priority, row.id):
+            return None, False
         counts = row.method == Method.SEND
         if self._pacer.wait(chat_id, time.monotonic(), counts=counts) > 0:
-            return None
+            return None, False
         if counts:
             self._pacer.sending(chat_id)
-        return row
+        return row, False
 
     async def _attempt(self, row: OutboxMessage):
         """Make the call; returns how to record its outcome (a function of session and time)."""
