@@ -25,6 +25,8 @@ BATCH = 100
 MIN_SLEEP_SECONDS = 0.2
 INBOX_KEPT = timedelta(days=2)
 OUTBOX_KEPT = timedelta(days=7)
+# Purging scans the finished outbox (no index serves it): not on every wake-up.
+PURGE_EVERY = timedelta(minutes=1)
 
 Step = Callable[[Runtime, Session, datetime, int], int]
 
@@ -41,13 +43,15 @@ STEPS: tuple[Step, ...] = (
     alerts.escalate_due,
     checkins.relay_held_back,
     patients.resume_due,
-    _purge,
 )
 
 
-async def run_due_work(rt: Runtime) -> None:
-    """Do everything due now, a batch per transaction; one failing step never stops the rest."""
-    for step in STEPS:
+async def run_due_work(rt: Runtime, purge: bool = True) -> None:
+    """Do everything due now, a batch per transaction; one failing step never stops the rest.
+
+    With `purge`, old inbox and outbox rows are deleted too.
+    """
+    for step in (*STEPS, _purge) if purge else STEPS:
         try:
             while True:
                 with rt.session() as session:
@@ -65,6 +69,7 @@ class Dispatcher:
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
         self._wake = asyncio.Event()
+        self._last_purge: datetime | None = None
 
     def wake(self) -> None:
         """Look at the schedule now (an infusion was recorded)."""
@@ -74,9 +79,20 @@ class Dispatcher:
         """Loop until cancelled."""
         while True:
             self._wake.clear()
-            await run_due_work(self._rt)
+            await run_due_work(self._rt, purge=self._purge_due())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._sleep_seconds())
+
+    def _purge_due(self) -> bool:
+        """Whether this wake-up purges: at most once every PURGE_EVERY (on the injected clock)."""
+        now = self._rt.clock.now()
+        if (
+            self._last_purge is not None
+            and self._last_purge <= now < self._last_purge + PURGE_EVERY
+        ):
+            return False
+        self._last_purge = now
+        return True
 
     def _sleep_seconds(self) -> float:
         interval = self._rt.settings.dispatch_interval_seconds
