@@ -595,12 +595,8 @@ def _patient_active() -> ColumnElement[bool]:
     )
 
 
-def due_check_in_ids(session: Session, now: datetime, limit: int) -> list[int]:
-    """Pending check-ins of active patients that are due and whose window is open."""
-    return list(session.exec(_due_check_in_ids(now, limit)))
-
-
 def _due_check_in_ids(now: datetime, limit: int) -> Select:
+    """Pending check-ins of active patients that are due and whose window is open."""
     return (
         select(CheckIn.id)
         .where(

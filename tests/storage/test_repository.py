@@ -126,7 +126,7 @@ def test_due_close_and_remind_queries(engine):
         patient = new_patient(session, user_id=5)
         infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 4)])
         first, second = repo.check_ins_of(session, infusion.id)
-        assert repo.due_check_in_ids(session, T0, 10) == [first.id]
+        assert list(session.exec(repo._due_check_in_ids(T0, 10))) == [first.id]
         assert repo.expired_check_in_ids(session, T0 + timedelta(hours=2), 10) == [first.id]
         assert repo.expired_check_in_ids(session, T0 + timedelta(hours=8), 1) == [first.id]
         claimed = repo.claim_check_in(session, first.id, [CheckInStatus.PENDING], "sent")
@@ -136,7 +136,7 @@ def test_due_close_and_remind_queries(engine):
         assert repo.check_ins_to_remind(session, T0 + timedelta(hours=1), 10) == [first]
         assert repo.next_wakeup(session) == T0 + timedelta(hours=1)
         patient.status = PatientStatus.PAUSED
-        assert repo.due_check_in_ids(session, T0 + timedelta(hours=4), 10) == []
+        assert repo.claim_due_check_ins(session, T0 + timedelta(hours=4), 10) == []
         assert second.status == CheckInStatus.PENDING
 
 
