@@ -73,9 +73,7 @@ def reminder_time(
     return morning if morning < closes_at else None
 
 
-def plan_step(
-    step: Step, started_at: datetime, recorded_at: datetime, tz: ZoneInfo, quiet: QuietHours
-) -> PlannedCheckIn:
+def plan_step(step: Step, started_at: datetime, tz: ZoneInfo, quiet: QuietHours) -> PlannedCheckIn:
     """Due time, window end and reminder time of one step of an infusion (not the baseline)."""
     nominal = step.offset.after(started_at, tz)
     closes_at = step.window.after(nominal, tz)
@@ -122,7 +120,7 @@ def plan_infusion(
     planned: list[PlannedCheckIn | None] = [
         plan_baseline(protocol, s, started_at, recorded_at)
         if s.baseline
-        else plan_step(s, started_at, recorded_at, tz, quiet)
+        else plan_step(s, started_at, tz, quiet)
         for s in protocol.steps
     ]
     return [p for p in planned if p is not None and p.closes_at > recorded_at]

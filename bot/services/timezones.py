@@ -127,7 +127,7 @@ def replan(rt: Runtime, session: Session, patient: Patient, zone: ZoneInfo) -> i
         if step.baseline:
             continue
         if check_in.status == CheckInStatus.PENDING:
-            planned = plan_step(step, infusion.started_at, infusion.started_at, zone, quiet)
+            planned = plan_step(step, infusion.started_at, zone, quiet)
             before = (check_in.due_at, check_in.closes_at, check_in.remind_at)
             if repo.reschedule_pending(
                 session, check_in, planned.due_at, planned.closes_at, planned.remind_at

@@ -113,7 +113,7 @@ def test_a_check_in_is_sent_in_quiet_hours_when_its_window_would_close_first():
 
 def test_plan_step_offsets_from_the_infusion_start_and_defers_the_reminder():
     start = datetime(2026, 6, 1, 15, 0, tzinfo=LONDON).astimezone(UTC)
-    planned = plan_step(step("4h", "4h", "2h"), start, start, LONDON, NIGHT)
+    planned = plan_step(step("4h", "4h", "2h"), start, LONDON, NIGHT)
     assert planned.due_at.astimezone(LONDON).hour == 19
     assert planned.closes_at.astimezone(LONDON).hour == 23
     assert planned.remind_at.astimezone(LONDON).hour == 21
@@ -121,7 +121,7 @@ def test_plan_step_offsets_from_the_infusion_start_and_defers_the_reminder():
 
 def test_a_reminder_that_would_fall_in_quiet_hours_is_dropped_when_morning_is_too_late():
     start = datetime(2026, 6, 1, 19, 30, tzinfo=LONDON).astimezone(UTC)
-    planned = plan_step(step("4h", "4h", "2h"), start, start, LONDON, NIGHT)
+    planned = plan_step(step("4h", "4h", "2h"), start, LONDON, NIGHT)
     # Due 23:30 (the window closes at 03:30, before morning: sent then, silently); its
     # reminder would be 01:30, in quiet hours, and 08:00 is after the close: no reminder.
     assert planned.due_at == start + Duration.parse("4h").approx
@@ -130,7 +130,7 @@ def test_a_reminder_that_would_fall_in_quiet_hours_is_dropped_when_morning_is_to
 
 def test_a_reminder_in_quiet_hours_waits_for_the_morning_when_the_window_allows():
     start = datetime(2026, 6, 1, 18, 0, tzinfo=LONDON).astimezone(UTC)
-    planned = plan_step(step("3h", "14h", "2h"), start, start, LONDON, NIGHT)
+    planned = plan_step(step("3h", "14h", "2h"), start, LONDON, NIGHT)
     assert planned.remind_at == datetime(2026, 6, 2, 8, 0, tzinfo=LONDON).astimezone(UTC)
 
 
