@@ -42,19 +42,21 @@ class RunningBot:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        """Connect, replay unhandled updates, then run inbox, sender and dispatcher."""
+        """Connect, replay unhandled updates, then run inbox, sender and dispatcher, and
+        then the application's post_init (menus: one Telegram call per staff member) while
+        they run, so that the catch-up of what fell due while stopped does not wait for it."""
         self.runtime.wake_sender = self.sender.wake
         self.runtime.wake_dispatcher = self.dispatcher.wake
         await self._connect()
         await self.application.start()
         await self.inbox.replay_unhandled()
-        if self.application.post_init is not None:  # as run_polling would
-            await self.application.post_init(self.application)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="sender"),
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
             asyncio.create_task(self.inbox.run(), name="inbox"),
         ]
+        if self.application.post_init is not None:  # as run_polling would
+            await self.application.post_init(self.application)
         log.info("bot started as @%s", self.application.bot.username)
 
     async def _connect(self) -> None:

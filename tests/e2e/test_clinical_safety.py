@@ -362,6 +362,7 @@ async def test_a_late_infusion_gets_a_silent_evening_check_in_no_night_reminder_
         add_active_patients(bot, [PATIENT_ID])
         evening = check_in(bot, "evening")
         assert evening.remind_at is None  # 01:30 is quiet and 08:00 is after the 03:30 close
+        await bot.dispatch()  # the baseline, written straight to the database, goes out
         await answer_baseline(server, server.user(PATIENT_ID))
         await send_answers(server, server.user(PATIENT_ID))
         await next_step(bot, hours=4)  # 23:30: it cannot wait for the morning

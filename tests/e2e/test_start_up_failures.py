@@ -3,6 +3,7 @@ and a non-zero exit; or, while Telegram cannot be reached, one line per attempt 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
@@ -17,6 +18,7 @@ from storage.db import open_database
 from tests.fake_bot_api import FakeBotApi
 from tests.fake_bot_api.server import TEST_TOKEN
 from tests.utils.environment import clean_environment
+from tests.utils.harness import start_bot
 from tests.utils.subprocess_bot import run_python_m_bot
 
 # A log line of the bot's at INFO or WARNING: no traceback, no error, nothing unformatted.
@@ -170,3 +172,17 @@ def test_a_stop_signal_ends_the_waiting_for_telegram(tmp_path):
         bot.kill()
     # No traceback, no error about connections left open.
     assert all(LOG_LINE.match(line) for line in bot.lines()), "\n".join(bot.lines())
+
+
+async def test_the_bot_works_while_the_menus_are_still_being_published(fake_bot_api, tmp_path):
+    """Publishing the menus (one call per staff member) must not hold back the start."""
+    server = fake_bot_api
+    server.fail_for(3600, methods=["setMyCommands"], timeout=True)  # each call hangs
+    starting = asyncio.create_task(start_bot(server, tmp_path))
+    try:
+        server.add_user(4242, "Eve").send_text("/start")
+        await server.next_message(4242, contains="ask your clinic for an invite link")
+        assert not starting.done()  # the first menu is still waiting for an answer
+    finally:
+        server.outage_over()
+        await (await starting).stop()
