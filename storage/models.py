@@ -128,6 +128,8 @@ class Patient(SQLModel, table=True):
     paused_until: datetime | None = _at()  # a pause with an end resumes by itself then
     # The status a patient had when they blocked the bot: theirs again when they unblock it.
     blocked_from: str | None = Field(default=None, max_length=16)
+    # The status a patient had when they sent /stop (a pause keeps its end): theirs on /start.
+    stopped_from: str | None = Field(default=None, max_length=16)
     enrolled_by: int = _telegram_id()
     created_at: datetime = _required_at()
 

@@ -370,19 +370,46 @@ def claim_patient_status(
     new: PatientStatus,
     paused_until: datetime | None = None,
 ) -> Patient | None:
-    """Compare-and-set: move the patient to `new` if their status is still one of `expected`.
+    """Compare-and-set: move the patient to `new` if their status is still one of `expected`
+    (what they had before a /stop is forgotten: a staff change overrides it).
 
     Returns the fresh row when this call made the change, else None (someone else did first).
     """
-    changed = session.execute(
-        update(Patient)
-        .where(col(Patient.id) == patient_id, col(Patient.status).in_(list(expected)))
-        .values(status=new, paused_until=paused_until)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        return None
-    return session.get(Patient, patient_id, populate_existing=True)
+    return _change_patient(
+        session,
+        patient_id,
+        col(Patient.status).in_(list(expected)),
+        status=new,
+        paused_until=paused_until,
+        stopped_from=None,
+    )
+
+
+def mark_stopped(
+    session: Session, patient_id: int, expected: Iterable[PatientStatus]
+) -> Patient | None:
+    """Compare-and-set: the patient stops if their status is still one of `expected`,
+    remembering it (a pause keeps its end) for when they come back.
+
+    Returns the fresh row when this call made the change, else None (someone else did first).
+    """
+    return _change_patient(
+        session,
+        patient_id,
+        col(Patient.status).in_(list(expected)),
+        status=PatientStatus.STOPPED,
+        stopped_from=Patient.status,
+    )
+
+
+def unmark_stopped(session: Session, patient_id: int) -> Patient | None:
+    """Compare-and-set: a stopped patient gets back the status they had before /stop.
+
+    Returns the fresh row when this call made the change, else None (not stopped).
+    """
+    before = func.coalesce(Patient.stopped_from, PatientStatus.ACTIVE.value)
+    stopped = col(Patient.status) == PatientStatus.STOPPED
+    return _change_patient(session, patient_id, stopped, status=before, stopped_from=None)
 
 
 def mark_blocked(session: Session, patient_id: int) -> Patient | None:
@@ -390,15 +417,13 @@ def mark_blocked(session: Session, patient_id: int) -> Patient | None:
 
     Returns the fresh row when this call made the change, else None (already blocked).
     """
-    changed = session.execute(
-        update(Patient)
-        .where(col(Patient.id) == patient_id, col(Patient.status) != PatientStatus.BLOCKED)
-        .values(status=PatientStatus.BLOCKED, blocked_from=Patient.status)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        return None
-    return session.get(Patient, patient_id, populate_existing=True)
+    return _change_patient(
+        session,
+        patient_id,
+        col(Patient.status) != PatientStatus.BLOCKED,
+        status=PatientStatus.BLOCKED,
+        blocked_from=Patient.status,
+    )
 
 
 def unmark_blocked(session: Session, patient_id: int) -> Patient | None:
@@ -407,10 +432,19 @@ def unmark_blocked(session: Session, patient_id: int) -> Patient | None:
     Returns the fresh row when this call made the change, else None (not blocked).
     """
     before = func.coalesce(Patient.blocked_from, PatientStatus.ACTIVE.value)
+    blocked = col(Patient.status) == PatientStatus.BLOCKED
+    return _change_patient(session, patient_id, blocked, status=before, blocked_from=None)
+
+
+def _change_patient(
+    session: Session, patient_id: int, condition: ColumnElement[bool], **values: Any
+) -> Patient | None:
+    """Compare-and-set on the patient's row: `values` if `condition` still holds; the fresh
+    row when this call made the change, else None."""
     changed = session.execute(
         update(Patient)
-        .where(col(Patient.id) == patient_id, col(Patient.status) == PatientStatus.BLOCKED)
-        .values(status=before, blocked_from=None)
+        .where(col(Patient.id) == patient_id, condition)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:

@@ -130,7 +130,7 @@ def stop(
     if not confirmed:
         messages.edit(session, now, chat_id, message_id, voice.say("stop_kept"))
         return None
-    stopped = repo.claim_patient_status(session, patient.id, STOPPABLE, PatientStatus.STOPPED)
+    stopped = repo.mark_stopped(session, patient.id, STOPPABLE)
     if stopped is None:
         messages.clear(session, now, chat_id, message_id)
         return voice.say("already_stopped")
@@ -176,12 +176,11 @@ def withdraw_check_ins(
 
 
 def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
-    """A patient who had stopped sends /start: active again, staff told; the latest
-    infusion's stopped check-ins whose window is still open resume (the rest stay stopped,
-    without alerts), and one that was open is shown again."""
-    back = repo.claim_patient_status(
-        session, patient.id, {PatientStatus.STOPPED}, PatientStatus.ACTIVE
-    )
+    """A patient who had stopped sends /start: back to the status they had (a clinic pause
+    still holds), staff told; the latest infusion's stopped check-ins whose window is still
+    open resume (the rest stay stopped, without alerts), and one that was open is shown
+    again once their follow-up runs."""
+    back = repo.unmark_stopped(session, patient.id)
     if back is None:
         return
     latest = repo.latest_infusion(session, patient.id)
@@ -204,6 +203,15 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
         patient_id=patient.id,
     )
     alerts.tell_staff(rt, session, now, texts.patient_rejoined(patient.clinic_ref, len(resumed)))
+    if back.status == PatientStatus.PAUSED:
+        tell(rt, session, now, back, "paused_by_clinic")
+    else:
+        _welcome_back(rt, session, now, back)
+    log.info("patient %s rejoined as %s; %d check-ins resume", back.id, back.status, len(resumed))
+
+
+def _welcome_back(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
+    """Tell an active patient who came back when their next check-in is; show an open one."""
     upcoming = repo.next_pending(session, patient.id, EVER)
     due = max(upcoming.due_at, now) if upcoming else None
     voice = rt.voice(patient.language)
@@ -212,7 +220,6 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
     open_check_in = repo.open_check_in(session, patient.id)
     if open_check_in is not None:
         checkins.present(rt, session, now, open_check_in)
-    log.info("patient %s rejoined; %d check-ins resume", patient.id, len(resumed))
 
 
 def tell(

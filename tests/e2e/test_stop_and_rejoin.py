@@ -13,6 +13,7 @@ from storage.models import (
     Patient,
     PatientStatus,
 )
+from tests.e2e.test_patient_state import confirm
 from tests.utils.harness import ADMIN_ID, start_bot
 from tests.utils.patients import add_active_patients
 
@@ -198,3 +199,25 @@ async def test_a_patient_who_writes_after_being_marked_blocked_is_back_as_they_w
         assert status(bot) == PatientStatus.STOPPED  # what they had chosen before the block
     finally:
         await bot.stop()
+
+
+async def test_a_paused_patient_who_stops_and_starts_again_is_still_paused(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT])
+    await confirm(server, f"/pause {REF} 2026-11-26 09:00")
+    await server.next_message(PATIENT, contains="paused your check-ins until")
+    server.user(PATIENT).press(await ask_stop(server), button_text="Yes, stop")
+    await server.next_message(PATIENT, contains="Your check-ins have stopped")
+
+    server.user(PATIENT).send_text("/start")
+    await server.next_message(PATIENT, contains="Your clinic has paused your check-ins for now")
+    await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
+    [patient] = bot.all(Patient)
+    assert patient.status == PatientStatus.PAUSED
+    assert patient.paused_until.isoformat() == "2026-11-26T09:00:00+00:00"
+    assert not any("Welcome back" in t for t in server.sent_to(PATIENT))
+    bot.clock.advance(days=2)  # the pause's end still resumes them
+    await bot.dispatch()
+    await server.next_message(PATIENT, contains="started again")
+    assert status(bot) == PatientStatus.ACTIVE
