@@ -319,23 +319,47 @@ def replan_check_in(
         session.execute(
             update(CheckIn)
             .where(col(CheckIn.id) == check_in_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
-            .values(
-                status=CheckInStatus.PENDING,
-                due_at=due_at,
-                closes_at=closes_at,
-                remind_at=remind_at,
-                sent_at=None,
-                reminded_at=None,
-                current_question=None,
-                draft=None,
-                message_id=None,
-                message_outbox_id=None,
-            )
+            .values(status=CheckInStatus.PENDING, **_never_sent(due_at, closes_at, remind_at))
             .execution_options(synchronize_session=False)
         ).rowcount
         == 1
     )
     return session.get(CheckIn, check_in_id, populate_existing=True) if changed else None
+
+
+def replan_stopped_check_in(
+    session: Session,
+    check_in_id: int,
+    due_at: datetime,
+    closes_at: datetime,
+    remind_at: datetime | None,
+) -> bool:
+    """Compare-and-set: a check-in the patient's /stop set aside gets new times, as if never
+    sent, and stays stopped (/start may bring it back, to be asked at them)."""
+    return (
+        session.execute(
+            update(CheckIn)
+            .where(col(CheckIn.id) == check_in_id, col(CheckIn.status) == CheckInStatus.STOPPED)
+            .values(**_never_sent(due_at, closes_at, remind_at))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
+def _never_sent(due_at: datetime, closes_at: datetime, remind_at: datetime | None) -> dict:
+    """A re-planned check-in's new times, with every trace of an earlier sending wiped."""
+    return {
+        "due_at": due_at,
+        "closes_at": closes_at,
+        "remind_at": remind_at,
+        "sent_at": None,
+        "reminded_at": None,
+        "current_question": None,
+        "draft": None,
+        "message_id": None,
+        "message_outbox_id": None,
+    }
 
 
 def add_check_ins(

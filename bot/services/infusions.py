@@ -25,6 +25,9 @@ from storage.models import (
     PatientStatus,
 )
 
+# Check-ins still to come: unfinished, or set aside by the patient's /stop (/start may bring
+# them back), so they move and are cancelled with their infusion.
+STILL_TO_COME = (*UNFINISHED_CHECK_IN, CheckInStatus.STOPPED)
 # A second /infusion for the same start within this long is the same infusion sent twice.
 REPEAT_GUARD = timedelta(minutes=10)
 
@@ -146,7 +149,7 @@ def ask_move(rt: Runtime, session: Session, ref: str, new_start: datetime) -> Qu
     if problem is not None:
         return Question(problem)
     tz = rt.settings.clinic_timezone
-    moving = sum(c.status in UNFINISHED_CHECK_IN for c in repo.check_ins_of(session, infusion.id))
+    moving = sum(c.status in STILL_TO_COME for c in repo.check_ins_of(session, infusion.id))
     text = texts.confirm_infusion_move(
         ref, infusion.number, infusion.started_at, new_start, tz, moving
     )
@@ -163,7 +166,7 @@ def ask_cancel(rt: Runtime, session: Session, ref: str) -> Question:
     if isinstance(found, str):
         return Question(found)
     _, infusion = found
-    left = sum(c.status in UNFINISHED_CHECK_IN for c in repo.check_ins_of(session, infusion.id))
+    left = sum(c.status in STILL_TO_COME for c in repo.check_ins_of(session, infusion.id))
     tz = rt.settings.clinic_timezone
     text = texts.confirm_infusion_cancel(ref, infusion.number, infusion.started_at, tz, left)
     change = InfusionChange.CANCEL
@@ -237,7 +240,7 @@ def _move_problem(
     for check_in in repo.check_ins_of(session, infusion.id):
         is_baseline = baseline is not None and check_in.step_id == baseline.id
         recorded = check_in.status in (*ANSWERED_CHECK_IN, CheckInStatus.MISSED)
-        started = check_in.status in UNFINISHED_CHECK_IN and check_in.id in answered
+        started = check_in.status in STILL_TO_COME and check_in.id in answered
         if started or (recorded and not is_baseline):
             return texts.infusion_not_movable(ref, number)
     return None
@@ -252,23 +255,34 @@ def _move(
     infusion: Infusion,
     new_start: datetime,
 ) -> Outcome:
-    """Move the start (compare-and-set) and re-plan every check-in not yet finished."""
+    """Move the start (compare-and-set) and re-plan every check-in still to come; one the
+    patient's /stop set aside stays stopped, at its new time."""
     old_start = infusion.started_at
     if not repo.claim_infusion_start(session, infusion.id, old_start, new_start):
         return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
     zone = patient_zone(rt, patient)
     planned = {p.step_id: p for p in plan_infusion(rt.protocol, new_start, now, zone)}
     existing = repo.check_ins_of(session, infusion.id)
-    unfinished = [c for c in existing if c.status in UNFINISHED_CHECK_IN]
+    unfinished = [c for c in existing if c.status in STILL_TO_COME]
     # A step whose new window has already closed is closed quietly: never "missed".
     closing = [c for c in unfinished if c.step_id not in planned]
     patients.withdraw_check_ins(
-        session, now, patient.chat_id, closing, CheckInStatus.CANCELLED, "infusion moved"
+        session,
+        now,
+        patient.chat_id,
+        closing,
+        CheckInStatus.CANCELLED,
+        "infusion moved",
+        expected=STILL_TO_COME,
     )
     moved = []
     for check_in in (c for c in unfinished if c.step_id in planned):
         message_id, step = check_in.message_id, planned[check_in.step_id]
-        if repo.replan_check_in(session, check_in.id, step.due_at, step.closes_at, step.remind_at):
+        times = (step.due_at, step.closes_at, step.remind_at)
+        if check_in.status == CheckInStatus.STOPPED:
+            if repo.replan_stopped_check_in(session, check_in.id, *times):
+                moved.append(step)
+        elif repo.replan_check_in(session, check_in.id, *times):
             moved.append(step)
             repo.drop_pending_questions(session, check_in.id, "infusion moved")
             if message_id is not None and patient.chat_id is not None:
@@ -309,11 +323,15 @@ def _cancel(
     """Cancel the infusion (compare-and-set) and every check-in of it not yet finished."""
     if not repo.claim_infusion_cancel(session, infusion.id, now):
         return Outcome(texts.INFUSION_CHANGED_MEANWHILE)
-    unfinished = [
-        c for c in repo.check_ins_of(session, infusion.id) if c.status in UNFINISHED_CHECK_IN
-    ]
+    left = [c for c in repo.check_ins_of(session, infusion.id) if c.status in STILL_TO_COME]
     cancelled = patients.withdraw_check_ins(
-        session, now, patient.chat_id, unfinished, CheckInStatus.CANCELLED, "infusion cancelled"
+        session,
+        now,
+        patient.chat_id,
+        left,
+        CheckInStatus.CANCELLED,
+        "infusion cancelled",
+        expected=STILL_TO_COME,
     )
     repo.audit(
         session,

@@ -157,14 +157,16 @@ def withdraw_check_ins(
     check_ins: list[CheckIn],
     status: CheckInStatus,
     reason: str,
+    expected: tuple[CheckInStatus, ...] = UNFINISHED_CHECK_IN,
 ) -> int:
-    """Close unfinished check-ins as `status` without asking them: their questions not yet
-    sent are dropped and the buttons of one already shown are taken off. Returns how many
-    this call closed (each is a compare-and-set against the dispatcher)."""
+    """Close check-ins still in one of the `expected` statuses (unfinished ones, unless told)
+    as `status` without asking them: their questions not yet sent are dropped and the
+    buttons of one already shown are taken off. Returns how many this call closed (each is
+    a compare-and-set against the dispatcher)."""
     closed = 0
     for check_in in check_ins:
         message_id = check_in.message_id
-        withdrawn = repo.claim_check_in(session, check_in.id, UNFINISHED_CHECK_IN, status)
+        withdrawn = repo.claim_check_in(session, check_in.id, expected, status)
         if withdrawn is None:
             continue
         closed += 1
@@ -185,8 +187,6 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
         return
     latest = repo.latest_infusion(session, patient.id)
     resumed = repo.stopped_check_ins_still_open(session, latest.id, now) if latest else []
-    if latest is not None and latest.cancelled_at is not None:
-        resumed = []
     for check_in in resumed:
         was_open = check_in.sent_at is not None
         repo.claim_check_in(

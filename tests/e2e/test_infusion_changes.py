@@ -14,6 +14,7 @@ from storage.models import (
     Patient,
 )
 from tests.e2e.test_patient_state import confirm
+from tests.e2e.test_stop_and_rejoin import ask_stop, baseline_sent
 from tests.utils.harness import ADMIN_ID, COORDINATOR_ID, add_coordinator
 from tests.utils.patients import add_active_patients
 
@@ -207,3 +208,47 @@ async def test_a_sent_check_in_whose_new_window_has_closed_is_closed_quietly(bot
     bot.clock.advance(hours=1)
     await bot.dispatch()
     assert not bot.all(Alert)
+
+
+async def stopped_after_the_baseline(bot, server) -> None:
+    """The patient was asked the baseline question, then sent /stop."""
+    await baseline_sent(bot, server)
+    server.user(PATIENT).press(await ask_stop(server), button_text="Yes, stop")
+    await server.next_message(PATIENT, contains="Your check-ins have stopped")
+
+
+async def test_check_ins_of_a_stopped_patient_move_with_the_infusion(bot, fake_bot_api):
+    server = fake_bot_api
+    await stopped_after_the_baseline(bot, server)
+    answer = await confirm(server, f"/infusion_edit {REF} 11:00")
+    assert "• Evening check-in: Tue 24 Nov 15:00" in answer
+    assert due(bot, "evening") == at(15)
+    assert {c.status for c in bot.all(CheckIn)} == {CheckInStatus.STOPPED}  # still stopped
+
+    server.user(PATIENT).send_text("/start")
+    welcome = await server.next_message(PATIENT, contains="Welcome back")
+    assert "Your next check-in is on Tuesday 24 Nov at 10:00" in welcome.text  # the baseline
+    await bot.dispatch()
+    await server.next_message(PATIENT, contains="How bad is your pain")  # asked afresh
+    bot.clock.advance(hours=4, minutes=30)  # 14:30: the old evening time has passed
+    await bot.dispatch()
+    assert not any("Evening check-in" in t for t in server.sent_to(PATIENT))
+    bot.clock.advance(minutes=31)
+    await bot.dispatch()
+    await server.next_message(PATIENT, contains="Evening check-in")
+
+
+async def test_check_ins_of_a_stopped_patient_are_cancelled_with_the_infusion(bot, fake_bot_api):
+    server = fake_bot_api
+    await stopped_after_the_baseline(bot, server)
+    server.user(ADMIN_ID).send_text(f"/infusion_cancel {REF}")
+    question = await server.next_message(ADMIN_ID, contains="?")
+    assert "Its 10 check-ins still to come are cancelled" in question.text
+    server.user(ADMIN_ID).press(question, button_text="Yes")
+    await server.wait_for(lambda: {c.status for c in bot.all(CheckIn)} == {CheckInStatus.CANCELLED})
+
+    server.user(PATIENT).send_text("/start")
+    await server.next_message(PATIENT, contains="Welcome back")
+    notice = await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
+    assert "(0 whose window is still open resume)" in notice.text
+    assert {c.status for c in bot.all(CheckIn)} == {CheckInStatus.CANCELLED}
