@@ -228,23 +228,17 @@ def record_infusion(
     protocol_version: str,
     planned: Iterable[tuple[str, datetime, datetime, datetime | None]],
 ) -> tuple[Infusion, int]:
-    """Store an infusion and all its check-ins; earlier infusions' unsent ones are cancelled.
+    """Store an infusion and all its check-ins; earlier infusions' unfinished ones are
+    cancelled (withdraw_check_ins).
 
     Its number is the patient's next (call lock_patient first where two may race; the
     unique (patient, number) constraint refuses a duplicate anyway). `planned` holds
-    (step id, due at, closes at, remind at). Returns the infusion and how many earlier
-    check-ins were cancelled.
+    (step id, due at, closes at, remind at). Returns the infusion and, for each earlier
+    check-in cancelled, the message its question was shown in (the caller takes its
+    buttons off).
     """
-    cancelled = 0
-    for check_in in session.exec(
-        select(CheckIn).where(
-            CheckIn.patient_id == patient.id,
-            col(CheckIn.infusion_id).is_not(None),
-            col(CheckIn.status).in_(UNFINISHED_CHECK_IN),
-        )
-    ):
-        check_in.status = CheckInStatus.CANCELLED
-        cancelled += 1
+    earlier = unfinished_infusion_check_ins(session, patient.id)
+    withdrawn = withdraw_check_ins(session, earlier, CheckInStatus.CANCELLED, "a newer infusion")
     infusion = Infusion(
         patient_id=patient.id,
         number=next_infusion_number(session, patient.id),
@@ -257,7 +251,7 @@ def record_infusion(
     session.add(infusion)
     session.flush()
     add_check_ins(session, infusion, planned)
-    return infusion, cancelled
+    return infusion, withdrawn
 
 
 def next_infusion_number(session: Session, patient_id: int) -> int:
@@ -485,20 +479,6 @@ def latest_infusion(session: Session, patient_id: int) -> Infusion | None:
     ).first()
 
 
-def cancel_pending(session: Session, infusion_id: int) -> int:
-    """Cancel an infusion's check-ins not yet sent; returns how many."""
-    rows = session.exec(
-        select(CheckIn).where(
-            CheckIn.infusion_id == infusion_id, CheckIn.status == CheckInStatus.PENDING
-        )
-    )
-    count = 0
-    for check_in in rows:
-        check_in.status = CheckInStatus.CANCELLED
-        count += 1
-    return count
-
-
 def shrink_to_safety(session: Session, infusion_id: int, steps_with_safety: set[str]) -> int:
     """Reduce an infusion's unsent check-ins to their safety part; returns how many changed.
 
@@ -544,14 +524,42 @@ def add_clinic_baseline(
 def unfinished_infusion_check_ins(session: Session, patient_id: int) -> list[CheckIn]:
     """The patient's check-ins of any infusion that are pending, sent or under way."""
     return list(
-        session.exec(
-            select(CheckIn).where(
-                CheckIn.patient_id == patient_id,
-                col(CheckIn.infusion_id).is_not(None),
-                col(CheckIn.status).in_(UNFINISHED_CHECK_IN),
-            )
-        )
+        session.exec(_unfinished_of(patient_id).where(col(CheckIn.infusion_id).is_not(None)))
     )
+
+
+def unfinished_check_ins(session: Session, patient_id: int) -> list[CheckIn]:
+    """The patient's check-ins, reports included, that are pending, sent or under way."""
+    return list(session.exec(_unfinished_of(patient_id)))
+
+
+def _unfinished_of(patient_id: int):
+    return select(CheckIn).where(
+        CheckIn.patient_id == patient_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN)
+    )
+
+
+def withdraw_check_ins(
+    session: Session,
+    check_ins: Iterable[CheckIn],
+    status: CheckInStatus,
+    reason: str,
+    expected: tuple[CheckInStatus, ...] = UNFINISHED_CHECK_IN,
+) -> list[int | None]:
+    """Close check-ins still in one of the `expected` statuses as `status` without asking
+    them (each a compare-and-set against the dispatcher) and drop their questions not yet
+    sent. Returns, for each this call closed, the message its question was shown in (None:
+    not shown), whose buttons should come off."""
+    shown = []
+    for check_in in check_ins:
+        message_id = check_in.message_id
+        withdrawn = claim_check_in(session, check_in.id, expected, status)
+        if withdrawn is None:
+            continue
+        withdrawn.message_id = None
+        drop_pending_questions(session, check_in.id, reason)
+        shown.append(message_id)
+    return shown
 
 
 def stopped_check_ins_still_open(
@@ -569,20 +577,6 @@ def stopped_check_ins_still_open(
             .order_by(CheckIn.due_at)
         )
     )
-
-
-def cancel_unfinished(session: Session, patient_id: int) -> int:
-    """Cancel every check-in of the patient not yet finished; returns how many."""
-    rows = session.exec(
-        select(CheckIn).where(
-            CheckIn.patient_id == patient_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN)
-        )
-    )
-    count = 0
-    for check_in in rows:
-        check_in.status = CheckInStatus.CANCELLED
-        count += 1
-    return count
 
 
 def pauses_ending(session: Session, now: datetime, limit: int) -> list[Patient]:

@@ -59,7 +59,7 @@ def record(
     planned = plan_infusion(rt.protocol, args.started_at, now, patient_zone(rt, patient))
     if clinic_baseline:
         planned = [p for p in planned if p.step_id != baseline_step.id]
-    infusion, cancelled = repo.record_infusion(
+    infusion, withdrawn = repo.record_infusion(
         session,
         patient=patient,
         started_at=args.started_at,
@@ -69,6 +69,7 @@ def record(
         protocol_version=rt.protocol.version,
         planned=[(p.step_id, p.due_at, p.closes_at, p.remind_at) for p in planned],
     )
+    patients.clear_questions(session, now, patient.chat_id, withdrawn)
     repo.audit(
         session,
         actor=actor,
@@ -79,7 +80,7 @@ def record(
     )
     schedule = [(rt.protocol.step(p.step_id).title, p.due_at) for p in planned]
     answer = texts.infusion_recorded(
-        args.ref, infusion.number, args.started_at, tz, schedule, cancelled
+        args.ref, infusion.number, args.started_at, tz, schedule, len(withdrawn)
     )
     if args.start_repeated:
         answer += "\n" + texts.start_repeated(args.started_at, tz)

@@ -163,18 +163,20 @@ def withdraw_check_ins(
     as `status` without asking them: their questions not yet sent are dropped and the
     buttons of one already shown are taken off. Returns how many this call closed (each is
     a compare-and-set against the dispatcher)."""
-    closed = 0
-    for check_in in check_ins:
-        message_id = check_in.message_id
-        withdrawn = repo.claim_check_in(session, check_in.id, expected, status)
-        if withdrawn is None:
-            continue
-        closed += 1
-        withdrawn.message_id = None
-        repo.drop_pending_questions(session, check_in.id, reason)
-        if message_id is not None and chat_id is not None:
+    shown = repo.withdraw_check_ins(session, check_ins, status, reason, expected)
+    clear_questions(session, now, chat_id, shown)
+    return len(shown)
+
+
+def clear_questions(
+    session: Session, now: datetime, chat_id: int | None, shown: list[int | None]
+) -> None:
+    """Take the buttons off withdrawn questions shown in these messages (None: not shown)."""
+    if chat_id is None:
+        return
+    for message_id in shown:
+        if message_id is not None:
             messages.clear(session, now, chat_id, message_id)
-    return closed
 
 
 def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
@@ -264,7 +266,10 @@ def apply(
     if patient is None:  # gone, or another press changed it first
         return texts.STALE_BUTTON
     if change is Change.DISCHARGE:
-        repo.cancel_unfinished(session, patient.id)
+        unfinished = repo.unfinished_check_ins(session, patient.id)
+        withdraw_check_ins(
+            session, now, patient.chat_id, unfinished, CheckInStatus.CANCELLED, "discharged"
+        )
     detail = f"until {until.isoformat()}" if until else None
     repo.audit(
         session, actor=actor, action=change.value, now=now, patient_id=patient.id, detail=detail

@@ -252,3 +252,15 @@ async def test_check_ins_of_a_stopped_patient_are_cancelled_with_the_infusion(bo
     notice = await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
     assert "(0 whose window is still open resume)" in notice.text
     assert {c.status for c in bot.all(CheckIn)} == {CheckInStatus.CANCELLED}
+
+
+async def test_a_new_infusion_takes_the_buttons_off_the_previous_ones_question(bot, fake_bot_api):
+    server = fake_bot_api
+    baseline = await baseline_sent(bot, server)
+    bot.clock.advance(minutes=11)
+    assert "(infusion #2)" in await record(server, f"/infusion {REF}")
+    await server.wait_for(lambda: not server.message(PATIENT, baseline.message_id).buttons)
+    first = bot.all(Infusion)[0]
+    assert {c.status for c in bot.all(CheckIn, CheckIn.infusion_id == first.id)} == {
+        CheckInStatus.CANCELLED
+    }

@@ -83,6 +83,18 @@ async def test_discharge_cancels_what_is_left_and_tells_the_patient_kindly(bot, 
     await server.next_message(ADMIN_ID, contains="No patient with reference NOPE")
 
 
+async def test_discharge_takes_the_buttons_off_a_question_on_show(bot, fake_bot_api):
+    server = fake_bot_api
+    server.add_user(ADMIN_ID, "Dana", started=True)
+    add_active_patients(bot, [PATIENT])
+    await bot.dispatch()
+    baseline = await server.next_message(PATIENT, contains="How bad is your pain")
+    await confirm(server, f"/discharge {REF}")
+    await server.next_message(PATIENT, contains="Your follow-up with")
+    await server.wait_for(lambda: not server.message(PATIENT, baseline.message_id).buttons)
+    assert {c.status for c in bot.all(CheckIn)} == {CheckInStatus.CANCELLED}
+
+
 async def test_two_coordinators_confirming_at_once_discharge_once(bot, fake_bot_api):
     server = fake_bot_api
     admin = server.add_user(ADMIN_ID, "Dana", started=True)
