@@ -263,9 +263,19 @@ def next_infusion_number(session: Session, patient_id: int) -> int:
 
 
 def lock_patient(session: Session, patient_id: int) -> None:
-    """Hold the patient's row until commit (PostgreSQL; SQLite writes one at a time anyway),
-    so that two infusions recorded at once are checked and numbered one after the other."""
-    session.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update()).one()
+    """Hold the patient's row until commit, so that two infusions recorded at once are
+    checked and numbered one after the other.
+
+    A write that changes nothing: SQLite ignores SELECT ... FOR UPDATE and its driver begins
+    a transaction only at the first write, which takes the database's write lock; on
+    PostgreSQL it locks the row.
+    """
+    session.execute(
+        update(Patient)
+        .where(col(Patient.id) == patient_id)
+        .values(id=Patient.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def claim_infusion_start(

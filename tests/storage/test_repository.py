@@ -1,6 +1,7 @@
 """Repository functions and migrations on a real database file."""
 
 from datetime import UTC, datetime, timedelta
+from threading import Event, Thread
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -119,6 +120,45 @@ def test_recording_an_infusion_cancels_the_previous_ones_unsent_check_ins(engine
         statuses = [c.status for c in repo.check_ins_of(session, first.id)]
         assert statuses == [CheckInStatus.ANSWERED, CheckInStatus.CANCELLED]
         assert len(session.exec(select(Infusion)).all()) == 2
+
+
+def test_an_infusion_recorded_while_another_holds_the_patient_waits_for_it(engine):
+    """Two /infusion at once: the second waits for the first to commit, then sees it."""
+    with session_scope(engine) as session:
+        patient_id = new_patient(session, user_id=5).id
+    first_locked, first_recorded, second_locked = Event(), Event(), Event()
+    failures = []
+
+    def second_records() -> None:
+        first_locked.wait()
+        try:
+            with session_scope(engine) as session:
+                repo.lock_patient(session, patient_id)
+                second_locked.set()
+                first_recorded.wait()
+                patient = repo.get_patient(session, patient_id)
+                new_infusion(session, patient, [("a", 0)], start=T0 + timedelta(days=1))
+        except Exception as exc:  # asserted below, in the test's thread
+            failures.append(exc)
+
+    second = Thread(target=second_records)
+    second.start()
+    with session_scope(engine) as session:
+        repo.lock_patient(session, patient_id)
+        first_locked.set()
+        # Unlocked, the second would now read "no infusion yet" and take number 1 as well;
+        # locked, it cannot get this far and these waits run out.
+        second_locked.wait(timeout=0.5)
+        new_infusion(session, repo.get_patient(session, patient_id), [("a", 0)])
+        first_recorded.set()
+        second.join(timeout=0.5)
+    second.join()
+    assert failures == []
+    with session_scope(engine) as session:
+        infusions = session.exec(select(Infusion).order_by(Infusion.number)).all()
+        assert [i.number for i in infusions] == [1, 2]
+        unfinished = repo.unfinished_infusion_check_ins(session, patient_id)
+        assert {c.infusion_id for c in unfinished} == {infusions[1].id}
 
 
 def test_due_close_and_remind_queries(engine):
