@@ -298,8 +298,7 @@ def _move(
         session, actor=actor, action="infusion_moved", now=now, patient_id=patient.id, detail=detail
     )
     if unfinished or new_steps:
-        upcoming = repo.next_pending(session, patient.id, patients.EVER)
-        due = max(upcoming.due_at, now) if upcoming else None
+        due = checkins.next_due(session, patient.id, now)
         voice = rt.voice(patient.language)
         _tell_patient(
             rt,

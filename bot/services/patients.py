@@ -4,7 +4,7 @@ discharged."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Session
@@ -42,7 +42,6 @@ APPLIES_TO = {
 }
 
 
-EVER = datetime.min.replace(tzinfo=UTC)  # "after EVER": whenever it is due, past or future
 # Who may /stop: a patient whose follow-up is running, or paused by the clinic.
 STOPPABLE = frozenset({PatientStatus.ACTIVE, PatientStatus.PAUSED})
 
@@ -214,8 +213,7 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
 
 def _welcome_back(rt: Runtime, session: Session, now: datetime, patient: Patient) -> None:
     """Tell an active patient who came back when their next check-in is; show an open one."""
-    upcoming = repo.next_pending(session, patient.id, EVER)
-    due = max(upcoming.due_at, now) if upcoming else None
+    due = checkins.next_due(session, patient.id, now)
     voice = rt.voice(patient.language)
     next_one = checkins.next_check_in(voice, due, checkins.patient_zone(rt, patient))
     tell(rt, session, now, patient, "rejoined", next=next_one)
