@@ -620,8 +620,10 @@ def patient_stopped(ref: str, cancelled: int) -> str:
     )
 
 
-def patient_rejoined(ref: str, resumed: int) -> str:
-    """Staff notice: a stopped patient came back with /start."""
+def patient_rejoined(ref: str, resumed: int, paused: bool) -> str:
+    """Staff notice: a stopped patient came back with /start (to a clinic pause, if any)."""
+    if paused:
+        return f"{ref} came back with /start; the clinic's pause still holds their check-ins."
     return (
         f"{ref} came back with /start: their check-ins are on again "
         f"({resumed} whose window is still open resume)."

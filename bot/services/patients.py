@@ -203,8 +203,10 @@ def rejoin(rt: Runtime, session: Session, now: datetime, patient: Patient) -> No
         now=now,
         patient_id=patient.id,
     )
-    alerts.tell_staff(rt, session, now, texts.patient_rejoined(patient.clinic_ref, len(resumed)))
-    if back.status == PatientStatus.PAUSED:
+    paused = back.status == PatientStatus.PAUSED
+    notice = texts.patient_rejoined(patient.clinic_ref, len(resumed), paused)
+    alerts.tell_staff(rt, session, now, notice)
+    if paused:
         tell(rt, session, now, back, "paused_by_clinic")
     else:
         _welcome_back(rt, session, now, back)

@@ -212,7 +212,8 @@ async def test_a_paused_patient_who_stops_and_starts_again_is_still_paused(bot, 
 
     server.user(PATIENT).send_text("/start")
     await server.next_message(PATIENT, contains="Your clinic has paused your check-ins for now")
-    await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
+    notice = await server.next_message(ADMIN_ID, contains=f"{REF} came back with /start")
+    assert "the clinic's pause still holds" in notice.text
     [patient] = bot.all(Patient)
     assert patient.status == PatientStatus.PAUSED
     assert patient.paused_until.isoformat() == "2026-11-26T09:00:00+00:00"
