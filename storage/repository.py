@@ -1204,13 +1204,19 @@ def outbox_due(session: Session, now: datetime, limit: int) -> list[OutboxMessag
     )
 
 
+def _outbox_pending() -> ColumnElement[bool]:
+    """The message waits to be sent, written as a literal like `_status_is`: looking up a
+    chat's pending messages then walks the partial index of pending rows."""
+    return col(OutboxMessage.status) == literal(str(OutboxStatus.PENDING), literal_execute=True)
+
+
 # Built once: the sender asks this after almost every delivery, and building the statement
 # cost more than running it (140 against 60 microseconds a call).
 _OUTBOX_HEAD = (
     select(OutboxMessage)
     .where(
         OutboxMessage.chat_id == bindparam("chat_id"),
-        OutboxMessage.status == OutboxStatus.PENDING,
+        _outbox_pending(),
     )
     .order_by(OutboxMessage.priority, OutboxMessage.id)
     .limit(1)
@@ -1238,7 +1244,7 @@ def pending_group_message(session: Session, chat_id: int, group_key: str) -> Out
         select(OutboxMessage).where(
             OutboxMessage.chat_id == chat_id,
             OutboxMessage.group_key == group_key,
-            OutboxMessage.status == OutboxStatus.PENDING,
+            _outbox_pending(),
             OutboxMessage.attempts == 0,
         )
     ).first()
@@ -1268,7 +1274,7 @@ def alerts_waiting_behind(
             .join(Alert, col(Alert.id) == col(OutboxMessage.alert_id))
             .where(
                 OutboxMessage.chat_id == head.chat_id,
-                OutboxMessage.status == OutboxStatus.PENDING,
+                _outbox_pending(),
                 OutboxMessage.purpose == purpose,
                 OutboxMessage.method == method,
                 OutboxMessage.attempts == 0,

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -300,30 +300,29 @@ class Sender:
         return lambda s, now: deliveries.refused(rt, s, now, row_id, error)
 
     async def _call(self, row: OutboxMessage) -> int | None:
-        markup = _markup(row.markup)
+        """Make the row's Bot API call. The raw call (`do_api_request`) raises the same errors
+        as PTB's methods but skips turning the markup and the returned message into PTB
+        objects: nothing here reads them, and under load that was a tenth of the bot's CPU."""
+        params: dict = {"chat_id": row.chat_id}
+        if row.markup:
+            params["reply_markup"] = _inline_keyboard(row.markup)
         if row.method == Method.SEND:
-            message = await self._bot.send_message(
-                row.chat_id, row.text, reply_markup=markup, disable_notification=row.silent
-            )
-            return message.message_id
+            params.update(text=row.text, disable_notification=row.silent)
+            message = await self._bot.do_api_request("sendMessage", params)
+            return message["message_id"]
+        params["message_id"] = row.edit_message_id
         if row.method == Method.EDIT:
-            await self._bot.edit_message_text(
-                row.text, chat_id=row.chat_id, message_id=row.edit_message_id, reply_markup=markup
-            )
+            await self._bot.do_api_request("editMessageText", {**params, "text": row.text})
         else:  # BUTTONS, CLEAR
-            await self._bot.edit_message_reply_markup(
-                chat_id=row.chat_id, message_id=row.edit_message_id, reply_markup=markup
-            )
+            await self._bot.do_api_request("editMessageReplyMarkup", params)
         return None
 
 
-def _markup(encoded: str | None) -> InlineKeyboardMarkup | None:
-    if not encoded:
-        return None
+def _inline_keyboard(encoded: str) -> str:
+    """A stored keyboard ([[label, data], ...] rows) as the Bot API's reply_markup JSON."""
     rows = json.loads(encoded)
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    keyboard = [[{"text": label, "callback_data": data} for label, data in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard}, ensure_ascii=False)
 
 
 def _seconds(retry_after) -> float:

@@ -4,12 +4,14 @@ number of patients on SQLite."""
 
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from storage import repository as repo
 from storage.db import session_scope
 from storage.models import (
     OPEN_CHECK_IN,
+    OUTBOX_PENDING_HEAD_INDEX,
     UNFINISHED_CHECK_IN,
     CheckIn,
     CheckInStatus,
@@ -91,6 +93,26 @@ def test_sqlite_claims_by_id_and_walks_the_partial_indexes(engine):
             sql, args = str(compiled), tuple(compiled.params[p] for p in compiled.positiontup)
             assert index in plan(connection, sql, args), index
         assert "INTEGER PRIMARY KEY" in plan(connection, claim, ("pending",))
+
+
+def test_sqlite_finds_a_chats_next_message_among_pending_rows_only(engine):
+    if engine.dialect.name != "sqlite":
+        return
+    ran = []  # the SQL as the sender's look-up sends it, parameters bound as they are
+
+    def note(_connection, _cursor, statement, parameters, _context, _many):
+        ran.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with session_scope(engine) as session:
+            repo.outbox_head(session, 1001)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    with engine.connect() as connection:
+        steps = plan(connection, *ran[-1])
+    assert OUTBOX_PENDING_HEAD_INDEX in steps
+    assert "TEMP B-TREE" not in steps  # no sort: the index is already in sending order
 
 
 def plan(connection, sql, args):
