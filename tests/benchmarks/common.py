@@ -80,15 +80,18 @@ def figure(
     value: float,
     unit: str,
     *,
-    target: str,
-    ok: bool,
+    target: str | None,
+    ok: bool | None,
     ratio: float | None = None,
     reference: str | None = None,
 ) -> str:
-    """One output line: `name: value unit (ratio vs reference = X; target ...; PASS/MISS)`."""
+    """One output line: `name: value unit (ratio vs reference = X; target ...; PASS/MISS)`;
+    a figure printed to explain another has no target (None) and says so."""
     ratio_text = "n/a" if ratio is None or math.isnan(ratio) else f"{ratio:.2f}"
     about = f", reference = {reference}" if reference else ""
     status = "PASS" if ok else "MISS"
+    if target is None or ok is None:
+        target, status = "none", "for information"
     unit_text = f" {unit}" if unit else ""
     return (
         f"{name}: {number(value)}{unit_text} "

@@ -13,7 +13,9 @@ the same bare Application on the bot's HTTP client (bot.delivery.transport, aioh
 that what the bot's HTTP client saves does not hide what its database work costs; and both
 with 5 patients instead of 50. Patients who tap the instant a question arrives keep any bot
 saturated, so tap -> next question is about patients / throughput (Little's law): with 50,
-150 ms would take over 330 answers/s; with 5, it shows the latency of the work itself.
+150 ms would take over 330 answers/s; with 5, it shows the latency of the work itself. So
+50 patients are also measured answering at once the way people do, each reading a question
+for 0.5-1.5 s before tapping, against the bare bot at the same pace.
 
 The fake's limits are off and the bot paces with NO_LIMITS (button presses are never held
 back by the flood guard, so the simulated patients' speed is no problem).
@@ -22,8 +24,10 @@ back by the flood guard, so the simulated patients' speed is no problem).
 from __future__ import annotations
 
 import asyncio
+import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +60,9 @@ FIRST_USER = 20_000
 ROUNDS_QUICK = ("baseline", "evening")
 ROUNDS_FULL = ("baseline", "evening", "next_day", "day_3", "week_1")
 ROUND_TIMEOUT = 90.0
+# A person reads a question before tapping: each paced patient taps this long after it came.
+READING_SECONDS = (0.5, 1.5)
+PACE_SEED = 20261126
 THROUGHPUT_TARGET = 0.7
 P99_TARGET_MS = 150.0
 FOOTER = "Feeling very unwell? Call emergency services now; don't wait for this chat."
@@ -95,13 +102,24 @@ class Outcome:
         return [r.answers // self.patients for r in self.rounds]
 
 
+Reading = Callable[[], float] | None  # seconds before a patient taps; None: at once
+
+
+def human_pace() -> Reading:
+    """Reading times drawn from READING_SECONDS, the same sequence in every run."""
+    draw = random.Random(PACE_SEED)
+    return lambda: draw.uniform(*READING_SECONDS)
+
+
 class Patients:
     """Simulated patients on the fake's thread: each taps an answer as soon as a question
-    (a message with buttons) arrives; a message without buttons ends their check-in."""
+    (a message with buttons) arrives, or after reading it (`reading`); a message without
+    buttons ends their check-in."""
 
-    def __init__(self, fake: ThreadedFake, chats: list[int]) -> None:
+    def __init__(self, fake: ThreadedFake, chats: list[int], reading: Reading = None) -> None:
         self._fake = fake
         self._chats = set(chats)
+        self._reading = reading
         self._tapped: dict[int, float] = {}
         self._first_tap: float | None = None
         self._last_reply = 0.0
@@ -117,8 +135,10 @@ class Patients:
             self.latencies.append(sent.at - tapped)
             self._answers += 1
             self._last_reply = sent.at
-        if sent.has_buttons:
+        if sent.has_buttons and self._reading is None:
             self._fake.loop.call_soon(self._tap, message, calm_answer(message))
+        elif sent.has_buttons:
+            self._fake.loop.call_later(self._reading(), self._tap, message, calm_answer(message))
         else:
             self.finished += 1
 
@@ -158,12 +178,14 @@ def calm_answer(message: BotMessage) -> tuple[str, ...]:
     return ("3" if "pain" in text and not text.startswith("before your infusion") else "5",)
 
 
-async def measure_bot(directory: Path, steps: tuple[str, ...], count: int) -> Outcome:
+async def measure_bot(
+    directory: Path, steps: tuple[str, ...], count: int, reading: Reading = None
+) -> Outcome:
     chats = list(range(FIRST_USER, FIRST_USER + count))
     outcome = Outcome(count)
     with ThreadedFake() as fake:
         fake.add_users(chats)
-        patients = Patients(fake, chats)
+        patients = Patients(fake, chats, reading)
         fake.listen(patients.on_message)
         bot = await start_bot(fake, directory, limits=NO_LIMITS)
         try:
@@ -225,12 +247,14 @@ def bare_application(fake: ThreadedFake, per_round: list[int], bots_client: bool
     return application
 
 
-async def measure_bare_ptb(per_round: list[int], count: int, bots_client: bool) -> Outcome:
+async def measure_bare_ptb(
+    per_round: list[int], count: int, bots_client: bool, reading: Reading = None
+) -> Outcome:
     chats = list(range(FIRST_USER, FIRST_USER + count))
     outcome = Outcome(count)
     with ThreadedFake() as fake:
         fake.add_users(chats)
-        patients = Patients(fake, chats)
+        patients = Patients(fake, chats, reading)
         fake.listen(patients.on_message)
         application = bare_application(fake, per_round, bots_client)
         await application.initialize()
@@ -265,9 +289,15 @@ async def measure(quick: bool) -> list[str]:
         bot = await measure_bot(Path(directory), steps, PATIENTS)
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as directory:
         calm_bot = await measure_bot(Path(directory), steps, FEW_PATIENTS)
+    with tempfile.TemporaryDirectory(prefix="bench-updates-") as directory:
+        paced_bot = await measure_bot(Path(directory), ROUNDS_QUICK, PATIENTS, human_pace())
     bare = await measure_bare_ptb(bot.per_patient(), PATIENTS, bots_client=False)
     bare_aiohttp = await measure_bare_ptb(bot.per_patient(), PATIENTS, bots_client=True)
     calm_bare = await measure_bare_ptb(calm_bot.per_patient(), FEW_PATIENTS, bots_client=False)
+    paced_bare = await measure_bare_ptb(
+        paced_bot.per_patient(), PATIENTS, bots_client=False, reading=human_pace()
+    )
+    floor_ms = ms(PATIENTS / bot.per_second)
     label = f"{PATIENTS} patients, {bot.answers} answers in {len(steps)} check-ins"
     throughput = ratio(bot.per_second, bare.per_second)
     same_client = ratio(bot.per_second, bare_aiohttp.per_second)
@@ -286,9 +316,24 @@ async def measure(quick: bool) -> list[str]:
             bot.p99_ms,
             "ms",
             ratio=ratio(bot.p99_ms, bare.p99_ms),
-            reference=f"bare PTB p99 {bare.p99_ms:.0f} ms",
+            reference=(
+                f"bare PTB p99 {bare.p99_ms:.0f} ms; at {bot.per_second:.0f} answers/s, "
+                f"{PATIENTS} patients who tap at once wait {floor_ms:.0f} ms on average "
+                "in any order of work (Little's law)"
+            ),
             target=f"<= {P99_TARGET_MS:.0f} ms",
             ok=bot.p99_ms <= P99_TARGET_MS,
+        ),
+        figure(
+            f"update handling: p99 tap -> next question, {PATIENTS} patients answering at once "
+            f"at a reader's pace (each taps {READING_SECONDS[0]}-{READING_SECONDS[1]} s after "
+            f"the question arrives; {paced_bot.answers} answers)",
+            paced_bot.p99_ms,
+            "ms",
+            ratio=ratio(paced_bot.p99_ms, paced_bare.p99_ms),
+            reference=f"bare PTB p99 {paced_bare.p99_ms:.0f} ms at the same pace",
+            target=f"<= {P99_TARGET_MS:.0f} ms",
+            ok=paced_bot.p99_ms <= P99_TARGET_MS,
         ),
         figure(
             "update handling: answers stored per second, against bare PTB on the bot's HTTP "
@@ -300,8 +345,8 @@ async def measure(quick: bool) -> list[str]:
                 f"bare PTB on aiohttp {bare_aiohttp.per_second:.0f} answers/s, "
                 f"p99 {bare_aiohttp.p99_ms:.0f} ms"
             ),
-            target=f">= {THROUGHPUT_TARGET} of bare PTB",
-            ok=same_client >= THROUGHPUT_TARGET,
+            target=None,  # the issue's reference is bare PTB on its own client, above
+            ok=None,
         ),
         figure(
             f"update handling: p99 tap -> next question with {FEW_PATIENTS} patients "
