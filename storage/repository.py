@@ -721,11 +721,16 @@ def expired_check_in_ids(session: Session, now: datetime, limit: int) -> list[in
 def record_question_message(
     session: Session, check_in_id: int, outbox_id: int, message_id: int
 ) -> bool:
-    """Note the sent question's message id, unless a newer message has replaced it since."""
+    """Note the sent question's message id on its check-in; False, and nothing noted, when
+    a newer message has replaced it since or the check-in is no longer open."""
     return (
         session.execute(
             update(CheckIn)
-            .where(col(CheckIn.id) == check_in_id, col(CheckIn.message_outbox_id) == outbox_id)
+            .where(
+                col(CheckIn.id) == check_in_id,
+                col(CheckIn.message_outbox_id) == outbox_id,
+                col(CheckIn.status).in_(OPEN_CHECK_IN),
+            )
             .values(message_id=message_id)
             .execution_options(synchronize_session=False)
         ).rowcount

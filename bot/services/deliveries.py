@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.services import alerts, messages
 from bot.services.messages import STAFF_PURPOSES, Method, Purpose
 from storage import repository as repo
-from storage.models import OPEN_CHECK_IN, OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def delivered(
     if (
         row.check_in_id is not None
         and row.markup
-        and not _still_answerable(session, row, message_id)
+        and not repo.record_question_message(session, row.check_in_id, row.id, message_id)
     ):
         # A newer message of the same check-in was queued meanwhile, or the check-in closed
         # while this one was on its way: retire its buttons.
@@ -58,13 +58,6 @@ def delivered(
         if row.purpose == Purpose.ALERT:
             repo.mark_staff_notified(session, alert_id, now)
     alerts.show_late_acknowledgement(rt, session, now, copies)
-
-
-def _still_answerable(session: Session, row: OutboxMessage, message_id: int) -> bool:
-    if not repo.record_question_message(session, row.check_in_id, row.id, message_id):
-        return False
-    check_in = repo.get_check_in(session, row.check_in_id)
-    return check_in is not None and check_in.status in OPEN_CHECK_IN
 
 
 def delivered_after_trouble(
