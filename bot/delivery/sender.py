@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+import warnings
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -24,6 +25,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.pacing import Pacer, SendLimits
 from bot.runtime import Runtime
@@ -39,6 +41,7 @@ MAX_IN_FLIGHT = 32
 IDLE_SECONDS = 5.0  # look again at least this often (retries fall due without a wake-up)
 BRING_FORWARD_SECONDS = 3.0
 UNREACHABLE_REASONS = ("chat not found", "user is deactivated", "peer_id_invalid")
+RAW_CALLS_WARNING = r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup)'"
 EDIT_ALREADY_DONE = ("message is not modified", "message to edit not found", "can't be edited")
 
 
@@ -66,6 +69,8 @@ class Sender:
         self._stopping = False
         self._network_trouble = False
         self._next_bring_forward = 0.0
+        # The raw calls are deliberate (see `_call`).
+        warnings.filterwarnings("ignore", RAW_CALLS_WARNING, PTBUserWarning)
 
     def wake(self, chats: set[int] | None = None) -> None:
         """Look at these chats' queued messages now (all chats when None)."""
