@@ -376,6 +376,10 @@ def run(quick: bool) -> list[str]:
     for index, what in enumerate(measured):
         value = ms(percentile(timings[big][index], 99))
         reference = ms(percentile(timings[SMALL][index], 99))
+        same = ratio(value, reference) <= SAME_TARGET
+        # The 10 ms is for finding and claiming the batch; the whole step also
+        # writes its ten questions, which costs the same at any size (the ratio).
+        whole = index == 0
         lines.append(
             figure(
                 f"scale ({label}): {what} p99",
@@ -383,8 +387,10 @@ def run(quick: bool) -> list[str]:
                 "ms",
                 ratio=ratio(value, reference),
                 reference=f"{reference:.1f} ms at {small}",
-                target=f"<= {WAKEUP_TARGET_MS:.0f} ms and ratio <= {SAME_TARGET}",
-                ok=value <= WAKEUP_TARGET_MS and ratio(value, reference) <= SAME_TARGET,
+                target=f"ratio <= {SAME_TARGET}"
+                if whole
+                else f"<= {WAKEUP_TARGET_MS:.0f} ms and ratio <= {SAME_TARGET}",
+                ok=same if whole else value <= WAKEUP_TARGET_MS and same,
             )
         )
     lines.append(
