@@ -927,10 +927,10 @@ def baseline_answers(session: Session, infusion_id: int | None, baseline_step: s
     """The answers of the infusion's baseline check-in (empty when there is none)."""
     if infusion_id is None or baseline_step is None:
         return {}
-    baseline = session.exec(
-        select(CheckIn).where(CheckIn.infusion_id == infusion_id, CheckIn.step_id == baseline_step)
-    ).first()
-    return answers_of(session, baseline.id) if baseline else {}
+    found = _answers_per_check_in(
+        session, CheckIn.infusion_id == infusion_id, CheckIn.step_id == baseline_step
+    )
+    return found[0] if found else {}
 
 
 def previous_baseline_answers(
@@ -981,17 +981,30 @@ def earlier_answers(session: Session, check_in: CheckIn, baseline_step: str | No
     """Answers of the infusion's answered check-ins before this one, baseline excluded."""
     if check_in.infusion_id is None:
         return []
-    rows = session.exec(
-        select(CheckIn)
-        .where(
-            CheckIn.infusion_id == check_in.infusion_id,
-            col(CheckIn.status).in_(ANSWERED_CHECK_IN),
-            CheckIn.due_at < check_in.due_at,
-            CheckIn.step_id != (baseline_step or ""),
-        )
-        .order_by(CheckIn.due_at)
+    return _answers_per_check_in(
+        session,
+        CheckIn.infusion_id == check_in.infusion_id,
+        col(CheckIn.status).in_(ANSWERED_CHECK_IN),
+        CheckIn.due_at < check_in.due_at,
+        CheckIn.step_id != (baseline_step or ""),
     )
-    return [answers_of(session, row.id) for row in rows]
+
+
+def _answers_per_check_in(session: Session, *where: ColumnElement[bool]) -> list[dict]:
+    """The answers of each check-in matching `where` ({} for one without any), in the order
+    they were due; in one query, however many check-ins there are."""
+    rows = session.exec(
+        select(CheckIn.id, Answer.question_id, Answer.value)
+        .outerjoin(Answer, col(Answer.check_in_id) == col(CheckIn.id))
+        .where(*where)
+        .order_by(CheckIn.due_at, CheckIn.id)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for check_in_id, question_id, value in rows:
+        answers = found.setdefault(check_in_id, {})
+        if question_id is not None:
+            answers[question_id] = json.loads(value)
+    return list(found.values())
 
 
 # -- alerts ----------------------------------------------------------------------------

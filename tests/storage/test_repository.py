@@ -193,6 +193,32 @@ def test_an_answer_is_corrected_in_place_keeping_what_it_replaced(engine):
         assert (row.value, row.changed_from) == ("4", "7")
 
 
+def test_the_rules_see_the_baseline_and_earlier_answers_in_the_order_they_were_due(engine):
+    steps = [("base", 0), ("day_3", 72), ("evening", 6), ("next_day", 24), ("gone", 30)]
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [*steps, ("week_1", 168)])
+        by_step = {c.step_id: c for c in repo.check_ins_of(session, infusion.id)}
+        answered = {"base": 7, "day_3": 3, "evening": 2}  # saved out of due order
+        for step, pain in answered.items():
+            by_step[step].status = CheckInStatus.ANSWERED
+            repo.save_answer(
+                session, check_in=by_step[step], question_id="pain", value=pain, now=T0
+            )
+        repo.save_answer(session, check_in=by_step["evening"], question_id="mood", value=5, now=T0)
+        by_step["next_day"].status = CheckInStatus.PARTIAL  # closed with nothing stored
+        by_step["gone"].status = CheckInStatus.MISSED
+        current = by_step["week_1"]
+        assert repo.baseline_answers(session, infusion.id, "base") == {"pain": 7}
+        assert repo.earlier_answers(session, current, "base") == [
+            {"pain": 2, "mood": 5},
+            {},
+            {"pain": 3},
+        ]
+        assert repo.earlier_answers(session, by_step["evening"], "base") == []
+        assert repo.baseline_answers(session, infusion.id, "absent") == {}
+
+
 def test_one_alert_per_rule_and_check_in(engine):
     with session_scope(engine) as session:
         patient = new_patient(session, user_id=5)
