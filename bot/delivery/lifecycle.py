@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 
 from telegram.error import NetworkError
@@ -50,6 +51,7 @@ class RunningBot:
         await self._connect()
         await self.application.start()
         await self.inbox.replay_unhandled()
+        _keep_start_up_objects_out_of_collections()
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="sender"),
             asyncio.create_task(self.dispatcher.run(), name="dispatcher"),
@@ -108,6 +110,14 @@ class RunningBot:
         # leaves the bot's connections open with the application never initialized: close them
         # (nothing to do once the application has shut down).
         await self.application.bot.shutdown()
+
+
+def _keep_start_up_objects_out_of_collections() -> None:
+    """What start-up built (modules, mappers, the protocol, PTB's objects) lives as long as
+    the process: frozen, the garbage collector's full passes skip it. Each pass read all of
+    it and held up every chat for 50-85 ms at a time."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _cancel(task: asyncio.Task) -> None:
