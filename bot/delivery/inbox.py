@@ -14,7 +14,6 @@ import asyncio
 import json
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +22,10 @@ from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
-from telegram.warnings import PTBUserWarning
 
 from bot.core.durations import backoff_seconds
 from bot.delivery.flood import FloodGuard, FloodLimit
+from bot.delivery.transport import calling_raw
 from bot.runtime import Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
@@ -113,9 +112,8 @@ class Inbox:
         self._slowed: set[int] = set()
         self._backlog = False  # the last batch was full: Telegram holds more
         self._releasing: asyncio.Task | None = None
-        # Asking for getUpdates as JSON is deliberate (see the module docstring).
-        warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
         self._poll_recorded_at = -POLL_RECORD_SECONDS
+        calling_raw("getUpdates")  # updates are read as JSON (see the module docstring)
 
     async def replay_unhandled(self) -> int:
         """Queue the stored updates nobody handled; returns how many."""

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import time
-import warnings
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -25,9 +24,9 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.transport import calling_raw
 from bot.runtime import Runtime
 from bot.services import alerts, deliveries
 from bot.services.messages import Method
@@ -37,11 +36,11 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 BATCH = 200
+RAW_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 MAX_IN_FLIGHT = 32
 IDLE_SECONDS = 5.0  # look again at least this often (retries fall due without a wake-up)
 BRING_FORWARD_SECONDS = 3.0
 UNREACHABLE_REASONS = ("chat not found", "user is deactivated", "peer_id_invalid")
-RAW_CALLS_WARNING = r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup)'"
 EDIT_ALREADY_DONE = ("message is not modified", "message to edit not found", "can't be edited")
 
 
@@ -69,8 +68,7 @@ class Sender:
         self._stopping = False
         self._network_trouble = False
         self._next_bring_forward = 0.0
-        # The raw calls are deliberate (see `_call`).
-        warnings.filterwarnings("ignore", RAW_CALLS_WARNING, PTBUserWarning)
+        calling_raw(*RAW_METHODS)  # rows go out as JSON (see `_call`)
 
     def wake(self, chats: set[int] | None = None) -> None:
         """Look at these chats' queued messages now (all chats when None)."""

@@ -10,11 +10,23 @@ NetworkError, as PTB's own client does.
 
 from __future__ import annotations
 
+import warnings
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
 Timeout = float | None
+
+
+def calling_raw(*methods: str) -> None:
+    """These Bot API methods are called with `do_api_request` on purpose (JSON in and out,
+    no PTB objects built): PTB's advice to use its own methods for them is not shown.
+    Called where the calls are set up, not at import: pytest resets warning filters for
+    each test."""
+    names = "|".join(methods)
+    warnings.filterwarnings("ignore", rf"Please use 'Bot\.({names})'", PTBUserWarning)
 
 
 class AiohttpRequest(BaseRequest):
