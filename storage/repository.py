@@ -562,13 +562,14 @@ def withdraw_check_ins(
     not shown), whose buttons should come off."""
     shown = []
     for check_in in check_ins:
-        message_id = check_in.message_id
         withdrawn = claim_check_in(session, check_in.id, expected, status)
         if withdrawn is None:
             continue
+        # Read from the row as the claim left it: a question delivered since the caller
+        # loaded `check_in` noted its message there, and its buttons must come off too.
+        shown.append(withdrawn.message_id)
         withdrawn.message_id = None
         drop_pending_questions(session, check_in.id, reason)
-        shown.append(message_id)
     return shown
 
 

@@ -193,6 +193,22 @@ def test_an_answer_is_corrected_in_place_keeping_what_it_replaced(engine):
         assert (row.value, row.changed_from) == ("4", "7")
 
 
+def test_withdrawing_names_a_message_noted_after_the_check_in_was_read(engine):
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0)])
+        check_in = repo.check_ins_of(session, infusion.id)[0]
+        check_in.status, check_in.message_outbox_id = CheckInStatus.SENT, 77
+    with session_scope(engine) as session:
+        stale = repo.check_ins_of(session, infusion.id)[0]  # read before the send is noted
+        with session_scope(engine) as sender:
+            assert repo.record_question_message(sender, stale.id, 77, message_id=901)
+        shown = repo.withdraw_check_ins(session, [stale], CheckInStatus.CANCELLED, "test")
+        assert shown == [901]  # its buttons come off
+    with session_scope(engine) as session:
+        assert repo.check_ins_of(session, infusion.id)[0].message_id is None
+
+
 def test_the_rules_see_the_baseline_and_earlier_answers_in_the_order_they_were_due(engine):
     steps = [("base", 0), ("day_3", 72), ("evening", 6), ("next_day", 24), ("gone", 30)]
     with session_scope(engine) as session:
