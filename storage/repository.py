@@ -776,15 +776,11 @@ def open_report(session: Session, patient_id: int) -> CheckIn | None:
     ).first()
 
 
-def next_pending(session: Session, patient_id: int, after: datetime) -> CheckIn | None:
-    """The patient's next scheduled check-in after `after`."""
+def next_pending(session: Session, patient_id: int) -> CheckIn | None:
+    """The patient's earliest check-in not yet sent, due or not."""
     return session.exec(
         select(CheckIn)
-        .where(
-            CheckIn.patient_id == patient_id,
-            CheckIn.status == CheckInStatus.PENDING,
-            CheckIn.due_at > after,
-        )
+        .where(CheckIn.patient_id == patient_id, CheckIn.status == CheckInStatus.PENDING)
         .order_by(CheckIn.due_at)
     ).first()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -722,13 +722,10 @@ def show_next(rt: Runtime, session: Session, now: datetime, patient: Patient) ->
     messages.send(session, now, patient.chat_id, voice.with_footer(text), Purpose.REPLY)
 
 
-_EVER = datetime.min.replace(tzinfo=UTC)  # "after EVER": whenever it is due, past or future
-
-
 def next_due(session: Session, patient_id: int, now: datetime) -> datetime | None:
     """When the patient's next check-in comes: a pending one already due (held back for
     quiet hours, or re-planned into the past) comes now; None when none is planned."""
-    upcoming = repo.next_pending(session, patient_id, _EVER)
+    upcoming = repo.next_pending(session, patient_id)
     return max(upcoming.due_at, now) if upcoming else None
 
 
