@@ -227,7 +227,7 @@ def record_infusion(
     recorded_by: int,
     protocol_version: str,
     planned: Iterable[tuple[str, datetime, datetime, datetime | None]],
-) -> tuple[Infusion, int]:
+) -> tuple[Infusion, list[int | None]]:
     """Store an infusion and all its check-ins; earlier infusions' unfinished ones are
     cancelled (withdraw_check_ins).
 
