@@ -57,6 +57,12 @@ class Runtime:
         """What a patient reads, in their language (None: the protocol's default)."""
         return voice(self.protocol, language)
 
+    def voice_of_user(self, session: Session, user_id: int) -> Voice:
+        """How to speak to this person: a patient in their language, anyone else in the
+        protocol's default."""
+        patient = repo.patient_by_telegram_id(session, user_id)
+        return self.voice(patient.language if patient else None)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One short transaction; messages it queued are sent as soon as it commits.

@@ -248,8 +248,7 @@ class Inbox:
             for chat_id in chats:
                 # Answers to the flood itself that have not gone out yet are not worth sending.
                 repo.drop_pending_replies(session, chat_id, Purpose.REPLY, "flood")
-                patient = repo.patient_by_telegram_id(session, chat_id)
-                voice = self._rt.voice(patient.language if patient else None)
+                voice = self._rt.voice_of_user(session, chat_id)
                 messages.send(session, now, chat_id, voice.say("slow_down"), Purpose.REPLY)
 
 

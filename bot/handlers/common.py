@@ -24,7 +24,6 @@ from bot.roles import ALL_STAFF, Role, role_of
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.services import messages
 from bot.services.messages import Purpose
-from bot.voice import Voice
 from storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -78,14 +77,8 @@ async def answer_stale(query: CallbackQuery, rt: Runtime | None) -> None:
         await answer_query(query, texts.STALE_BUTTON)
         return
     with rt.session() as session:
-        voice = voice_of_sender(rt, session, query.from_user.id)
+        voice = rt.voice_of_user(session, query.from_user.id)
     await answer_query(query, voice.say("stale_button"))
-
-
-def voice_of_sender(rt: Runtime, session: Session, user_id: int) -> Voice:
-    """How to speak to this sender: a patient in their language, anyone else in the default."""
-    patient = repo.patient_by_telegram_id(session, user_id)
-    return rt.voice(patient.language if patient else None)
 
 
 def stranger(rt: Runtime, user_id: int) -> str:

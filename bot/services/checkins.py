@@ -207,8 +207,7 @@ def apply_button(rt: Runtime, session: Session, now: datetime, tap: Tap) -> str 
     check_in = repo.get_check_in(session, tap.callback.record_id)
     patient = repo.get_patient(session, check_in.patient_id) if check_in else None
     if patient is None or patient.telegram_user_id != tap.user_id:
-        sender = repo.patient_by_telegram_id(session, tap.user_id)
-        return rt.voice(sender.language if sender else None).say("foreign_button")
+        return rt.voice_of_user(session, tap.user_id).say("foreign_button")
     voice = rt.voice(patient.language)
     on_summary = tap.callback.action in (Action.SEND, Action.REVISE)
     try:
