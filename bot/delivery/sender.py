@@ -215,7 +215,7 @@ class Sender:
             return row
         try:
             with self._rt.session() as session:
-                return alerts.combine_backlog(self._rt, session, self._rt.clock.now(), row)
+                return alerts.combine_backlog(session, self._rt.clock.now(), row)
         except Exception as exc:
             log.error("combining alerts for outbox %s failed: %s", row.id, type(exc).__name__)
             return row

@@ -169,9 +169,7 @@ def may_carry_backlog(row: OutboxMessage) -> bool:
     )
 
 
-def combine_backlog(
-    rt: Runtime, session: Session, now: datetime, row: OutboxMessage
-) -> OutboxMessage:
+def combine_backlog(session: Session, now: datetime, row: OutboxMessage) -> OutboxMessage:
     """The alert about to go to a staff chat takes along the alerts queued behind it there,
     most severe first, as many as one message holds; returns the row to send as it now is.
 
@@ -193,15 +191,15 @@ def combine_backlog(
         return row
     head = repo.get_outbox_message(session, row.id)
     first = repo.get_alert(session, head.alert_id)
-    carried = {first.id: (first, alert_text(rt, session, first))}
-    room = texts.MESSAGE_LIMIT - len(carried[first.id][1]) - ACKNOWLEDGED_LINE_ROOM
+    # Each alert as it was queued: a copy sent to the admins keeps the reason it came to them.
+    carried = {first.id: (first, head.text)}
+    room = texts.MESSAGE_LIMIT - len(head.text) - ACKNOWLEDGED_LINE_ROOM
     for other, alert in waiting:
-        text = alert_text(rt, session, alert)
-        size = len(texts.ALERT_SEPARATOR) + len(text) + ACKNOWLEDGED_LINE_ROOM
+        size = len(texts.ALERT_SEPARATOR) + len(other.text) + ACKNOWLEDGED_LINE_ROOM
         if size > room:
             break
         room -= size
-        carried[alert.id] = (alert, text)
+        carried[alert.id] = (alert, other.text)
         other.status = OutboxStatus.COMBINED
     if len(carried) == 1:
         return row

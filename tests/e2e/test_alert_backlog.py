@@ -217,3 +217,33 @@ async def test_an_alert_acknowledged_while_its_message_is_on_its_way_loses_its_b
     assert edited.text.count("Acknowledged by Dana") == 1
     assert [a.id for a in bot.all(Alert) if a.acknowledged_at] == [chest.id]
     assert len(staff_alert_messages(server)) == 2  # nothing was sent twice
+
+
+async def test_alerts_rerouted_to_the_admins_each_keep_the_reason(fake_bot_api, tmp_path):
+    server = fake_bot_api
+    server.add_group(GROUP, "Staff")
+    bot = await start_bot(server, tmp_path, env={"STAFF_ALERT_CHAT_ID": str(GROUP)})
+    try:
+        server.add_user(ADMIN_ID, "Dana", started=True)
+        add_active_patients(bot, PATIENTS, infusion=False)
+        server.restrict_bot(GROUP)  # the group refuses every alert
+        server.fail_for(60, status=502, chats=[ADMIN_ID])  # and the admin's copies queue up
+
+        def copies():
+            return [r for r in staff_rows(bot) if r.purpose == "alert"]
+
+        for number, (user_id, text) in enumerate(zip(PATIENTS, WORDS, strict=True), 1):
+            server.user(user_id).send_text(text)  # refused by the group alone, not combined
+            await server.wait_for(lambda n=number: len(copies()) == n)
+        server.outage_over()
+        bot.clock.advance(minutes=2)
+        bot.running.sender.wake()
+        await server.wait_for(lambda: all(a.staff_notified_at for a in bot.all(Alert)))
+        shown = staff_alert_messages(server)
+        for alert in bot.all(Alert):
+            (message,) = [m for m in shown if f"alert #{alert.id}\n" in m.text]
+            # the reason it came privately stands with the alert it explains
+            reason = message.text.index("the staff group could not take it")
+            assert reason < message.text.index(f"alert #{alert.id}\n")
+    finally:
+        await bot.stop()
