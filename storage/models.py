@@ -87,6 +87,9 @@ class CheckInStatus(StrEnum):
 
 OPEN_CHECK_IN = (CheckInStatus.SENT, CheckInStatus.IN_PROGRESS)
 UNFINISHED_CHECK_IN = (CheckInStatus.PENDING, *OPEN_CHECK_IN)
+# Check-ins still to come: unfinished, or set aside by the patient's /stop (/start may bring
+# them back), so they move and are cancelled with their infusion.
+STILL_TO_COME = (*UNFINISHED_CHECK_IN, CheckInStatus.STOPPED)
 ANSWERED_CHECK_IN = (CheckInStatus.ANSWERED, CheckInStatus.PARTIAL, CheckInStatus.INTERRUPTED)
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     ANSWERED_CHECK_IN,
     OPEN_CHECK_IN,
+    STILL_TO_COME,
     THROTTLED,
     UNFINISHED_CHECK_IN,
     Alert,
@@ -316,39 +317,24 @@ def replan_check_in(
     due_at: datetime,
     closes_at: datetime,
     remind_at: datetime | None,
-) -> CheckIn | None:
-    """Compare-and-set: an unfinished check-in becomes pending again at new times, as if
-    never sent (its question was withdrawn). Returns the fresh row, or None."""
-    changed = (
-        session.execute(
-            update(CheckIn)
-            .where(col(CheckIn.id) == check_in_id, col(CheckIn.status).in_(UNFINISHED_CHECK_IN))
-            .values(status=CheckInStatus.PENDING, **_never_sent(due_at, closes_at, remind_at))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
-    return session.get(CheckIn, check_in_id, populate_existing=True) if changed else None
+) -> tuple[bool, int | None]:
+    """Compare-and-set under the row's lock: a check-in still to come gets new times, as if
+    never sent. One the patient's /stop set aside stays stopped (/start may bring it back, to
+    be asked at them); any other becomes pending again.
 
-
-def replan_stopped_check_in(
-    session: Session,
-    check_in_id: int,
-    due_at: datetime,
-    closes_at: datetime,
-    remind_at: datetime | None,
-) -> bool:
-    """Compare-and-set: a check-in the patient's /stop set aside gets new times, as if never
-    sent, and stays stopped (/start may bring it back, to be asked at them)."""
-    return (
-        session.execute(
-            update(CheckIn)
-            .where(col(CheckIn.id) == check_in_id, col(CheckIn.status) == CheckInStatus.STOPPED)
-            .values(**_never_sent(due_at, closes_at, remind_at))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
+    Returns whether it moved, and the message its question was shown in, read under the
+    lock (a question delivered since the caller read the row is named too): its buttons
+    should come off.
+    """
+    current = session.get(CheckIn, check_in_id, populate_existing=True, with_for_update=True)
+    if current is None or current.status not in STILL_TO_COME:
+        return False, None
+    shown_in = current.message_id
+    if current.status != CheckInStatus.STOPPED:
+        current.status = CheckInStatus.PENDING
+    for name, value in _never_sent(due_at, closes_at, remind_at).items():
+        setattr(current, name, value)
+    return True, shown_in
 
 
 def _never_sent(due_at: datetime, closes_at: datetime, remind_at: datetime | None) -> dict:

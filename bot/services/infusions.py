@@ -18,16 +18,13 @@ from bot.services.checkins import patient_zone
 from storage import repository as repo
 from storage.models import (
     ANSWERED_CHECK_IN,
-    UNFINISHED_CHECK_IN,
+    STILL_TO_COME,
     CheckInStatus,
     Infusion,
     Patient,
     PatientStatus,
 )
 
-# Check-ins still to come: unfinished, or set aside by the patient's /stop (/start may bring
-# them back), so they move and are cancelled with their infusion.
-STILL_TO_COME = (*UNFINISHED_CHECK_IN, CheckInStatus.STOPPED)
 # A second /infusion for the same start within this long is the same infusion sent twice.
 REPEAT_GUARD = timedelta(minutes=10)
 
@@ -278,16 +275,16 @@ def _move(
     )
     moved = []
     for check_in in (c for c in unfinished if c.step_id in planned):
-        message_id, step = check_in.message_id, planned[check_in.step_id]
-        times = (step.due_at, step.closes_at, step.remind_at)
-        if check_in.status == CheckInStatus.STOPPED:
-            if repo.replan_stopped_check_in(session, check_in.id, *times):
-                moved.append(step)
-        elif repo.replan_check_in(session, check_in.id, *times):
-            moved.append(step)
-            repo.drop_pending_questions(session, check_in.id, "infusion moved")
-            if message_id is not None and patient.chat_id is not None:
-                messages.clear(session, now, patient.chat_id, message_id)
+        step = planned[check_in.step_id]
+        replanned, shown_in = repo.replan_check_in(
+            session, check_in.id, step.due_at, step.closes_at, step.remind_at
+        )
+        if not replanned:
+            continue
+        moved.append(step)
+        repo.drop_pending_questions(session, check_in.id, "infusion moved")
+        if shown_in is not None and patient.chat_id is not None:
+            messages.clear(session, now, patient.chat_id, shown_in)
     known = {c.step_id for c in existing}
     new_steps = [p for p in planned.values() if p.step_id not in known]
     repo.add_check_ins(

@@ -209,6 +209,28 @@ def test_withdrawing_names_a_message_noted_after_the_check_in_was_read(engine):
         assert repo.check_ins_of(session, infusion.id)[0].message_id is None
 
 
+def test_replanning_names_a_message_noted_after_the_check_in_was_read(engine):
+    later = T0 + timedelta(hours=5)
+    with session_scope(engine) as session:
+        patient = new_patient(session, user_id=5)
+        infusion, _ = new_infusion(session, patient, [("a", 0), ("b", 1)])
+        sent, stopped = repo.check_ins_of(session, infusion.id)
+        sent.status, sent.message_outbox_id = CheckInStatus.SENT, 77
+        stopped.status = CheckInStatus.STOPPED
+    with session_scope(engine) as session:
+        stale, stopped = repo.check_ins_of(session, infusion.id)  # before the send is noted
+        with session_scope(engine) as sender:
+            assert repo.record_question_message(sender, stale.id, 77, message_id=901)
+        assert repo.replan_check_in(session, stale.id, later, later, None) == (True, 901)
+        assert repo.replan_check_in(session, stopped.id, later, later, None) == (True, None)
+    with session_scope(engine) as session:
+        moved, still_stopped = repo.check_ins_of(session, infusion.id)
+        assert (moved.status, moved.message_id, moved.due_at) == ("pending", None, later)
+        assert (still_stopped.status, still_stopped.due_at) == ("stopped", later)
+        moved.status = CheckInStatus.ANSWERED
+        assert repo.replan_check_in(session, moved.id, T0, T0, None) == (False, None)
+
+
 def test_the_rules_see_the_baseline_and_earlier_answers_in_the_order_they_were_due(engine):
     steps = [("base", 0), ("day_3", 72), ("evening", 6), ("next_day", 24), ("gone", 30)]
     with session_scope(engine) as session:
